@@ -165,10 +165,44 @@ CREATE TABLE deliveries (
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
+    -- this many older articles of the same batch were not posted (catch-up cap):
+    -- the worker posts a one-line note about them with this delivery
+    note_skipped    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (subscription_id, article_id)
 );
 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_article ON deliveries (article_id);
+
+-- The Discord thread where a guild discusses an article.
+CREATE TABLE discussions (
+    guild_id         INTEGER NOT NULL,
+    article_id       INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    channel_id       INTEGER NOT NULL,
+    thread_id        INTEGER NOT NULL,
+    message_count    INTEGER NOT NULL DEFAULT 0,
+    last_activity_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, article_id)
+);
+CREATE INDEX discussions_thread ON discussions (thread_id);
+
+-- Where members linked a stored article (never the message text).
+CREATE TABLE link_mentions (
+    guild_id   INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, article_id, message_id)
+) WITHOUT ROWID;
+
+-- Moderator notices already sent, so each problem is reported once.
+CREATE TABLE notices (
+    guild_id   INTEGER NOT NULL,
+    key        TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, key)
+) WITHOUT ROWID;
 """
 
 

@@ -32,6 +32,7 @@ from bot.storage.base import (
     SuccessOutcome,
 )
 from bot.storage.migrations import SCHEMA_VERSION, migrate
+from bot.storage.sqlite_guilds import GuildQueries
 from bot.storage.sqlite_search import SearchQueries
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,17 @@ log = logging.getLogger(__name__)
 # A hash-only change (the publisher's `updated` is the same) rewrites the
 # article at most this many times, so entries that embed the time don't churn.
 HASH_CHANGE_CAP = 5
+# At most this many articles of one poll are posted to one subscription.
+CATCH_UP_LIMIT = 10
+
+
+# A feed is wanted while it is not retired and a maintainer pinned it or a live
+# subscription (not paused, in a guild the bot is still in) needs it.
+_WANTED = (
+    "f.status != 'gone' AND (f.pinned OR EXISTS (SELECT 1 FROM subscriptions s"
+    " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
+    " WHERE s.feed_id = f.id AND s.paused = 0 AND g.removed_at IS NULL))"
+)
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
@@ -51,7 +63,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return db
 
 
-class SqliteStorage(SearchQueries):
+class SqliteStorage(SearchQueries, GuildQueries):
     """Lantern's storage on one SQLite file. Open with `await SqliteStorage.open(path)`."""
 
     # -- lifecycle -----------------------------------------------------------------
@@ -132,19 +144,21 @@ class SqliteStorage(SearchQueries):
     async def due_feeds(
         self, now: datetime, limit: int = 1000, *, all_: bool = False
     ) -> list[Feed]:
-        """Feeds to poll now: not retired, and wanted by a maintainer or a live subscription."""
+        """Feeds to poll now (every wanted feed with `all_`), longest overdue first."""
         found = await self._all(
-            "SELECT * FROM feeds f WHERE status != 'gone' AND (? OR next_poll_at <= ?)"
-            " AND (pinned OR EXISTS (SELECT 1 FROM subscriptions s"
-            "   LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
-            "   WHERE s.feed_id = f.id AND s.paused = 0 AND g.removed_at IS NULL))"
+            f"SELECT * FROM feeds f WHERE {_WANTED} AND (? OR next_poll_at <= ?)"
             " ORDER BY next_poll_at, id LIMIT ?",
             (int(all_), rows.ts(now), limit),
         )
         return [rows.to_feed(r) for r in found]
 
-    async def next_poll_time(self) -> datetime | None:
-        row = await self._one("SELECT min(next_poll_at) FROM feeds WHERE status != 'gone'")
+    async def next_poll_time(self, exclude: Sequence[int] = ()) -> datetime | None:
+        """When the next wanted feed (other than `exclude`) falls due."""
+        marks = ",".join("?" * len(exclude))
+        row = await self._one(
+            f"SELECT min(next_poll_at) FROM feeds f WHERE {_WANTED} AND id NOT IN ({marks})",
+            tuple(exclude),
+        )
         return None if row is None or row[0] is None else rows.req_dt(row[0])
 
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
@@ -289,15 +303,23 @@ class SqliteStorage(SearchQueries):
     async def _queue_deliveries(
         db: aiosqlite.Connection, feed_id: int, article_ids: Sequence[int], now: int | None
     ) -> None:
+        """Outbox rows for new articles, per live subscription. More than
+        CATCH_UP_LIMIT at once (downtime, a feed re-keying everything) posts the
+        newest ones and a note counting the rest, instead of flooding a channel."""
         marks = ",".join("?" * len(article_ids))
-        await db.execute(
-            "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
-            " created_at) SELECT s.id, a.id, ?, ? FROM subscriptions s"
-            " JOIN articles a ON a.feed_id = s.feed_id"
-            " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
-            f" WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL AND a.id IN ({marks})",
-            (now, now, feed_id, *article_ids),
-        )
+        async with db.execute(
+            f"SELECT id FROM articles WHERE id IN ({marks}) ORDER BY published_at, id",
+            tuple(article_ids),
+        ) as cur:
+            ordered = [r[0] async for r in cur]
+        async with db.execute(
+            "SELECT s.id FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
+            " WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL",
+            (feed_id,),
+        ) as cur:
+            subscription_ids = [r[0] async for r in cur]
+        for sub_id in subscription_ids:
+            await _queue_for(db, sub_id, ordered, now)
 
     async def record_failure(self, feed_id: int, outcome: FailureOutcome) -> Feed | None:
         """Count a failed poll. The feed turns 'broken' once failures have lasted
@@ -436,6 +458,20 @@ class SqliteStorage(SearchQueries):
     async def count_comments(self, article_id: int) -> int:
         row = await self._one("SELECT count(*) FROM comments WHERE article_id = ?", (article_id,))
         return 0 if row is None else int(row[0])
+
+
+async def _queue_for(
+    db: aiosqlite.Connection, subscription_id: int, ordered_ids: Sequence[int], now: int | None
+) -> int:
+    """Queue `ordered_ids` (oldest first) for one subscription, capped. Returns rows queued."""
+    keep = list(ordered_ids[-CATCH_UP_LIMIT:])
+    skipped = len(ordered_ids) - len(keep)
+    await db.executemany(
+        "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
+        " created_at, note_skipped) VALUES (?, ?, ?, ?, ?)",
+        [(subscription_id, aid, now, now, skipped if n == 0 else 0) for n, aid in enumerate(keep)],
+    )
+    return len(keep)
 
 
 async def _count(db: aiosqlite.Connection, article_id: int) -> int:

@@ -1,0 +1,376 @@
+"""The feed engine: poll feeds and their comment feeds, store what changed,
+and tell listeners. It never talks to Discord.
+
+State lives in storage (next poll time, caching info, error runs), so a
+restart picks up where the last run stopped: nothing is fetched early and
+nothing already stored is announced again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.errors import FetchError, LanternError, NotAFeedError
+from bot.fetch import Fetcher, FetchResult
+from bot.models import Feed, FeedEvent, ParsedFeed
+from bot.parse import ParserPool
+from bot.settings import Settings
+from bot.storage import FailureOutcome, FeedMeta, SuccessOutcome
+from bot.storage.sqlite import SqliteStorage
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 24 * 3600  # a failing feed is still tried at least daily
+MAX_DEFERRAL = 24 * 3600  # Retry-After / max-age / ttl never push a poll further than this
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    feed: Feed
+    outcome: str  # 'new' | 'updated' | 'unchanged' | 'not_modified' | 'error' | 'gone'
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """A URL checked by `discover`: the feed URL to store and what it holds now."""
+
+    url: str
+    result: FetchResult
+    parsed: ParsedFeed
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    feed: Feed
+    found: Discovered
+    new_articles: int
+
+
+class FeedEngine:
+    def __init__(
+        self,
+        store: SqliteStorage,
+        fetcher: Fetcher,
+        parser: ParserPool,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.parser = parser
+        self.settings = settings
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._listeners: list[Callable[[FeedEvent], None]] = []
+        self._global = asyncio.Semaphore(settings.feed_concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.feed_host_concurrency)
+        )
+        self._wake = asyncio.Event()
+
+    # -- events ----------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[FeedEvent], None]) -> None:
+        """Call `listener` with every FeedEvent; it must not block."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: FeedEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("feed event listener failed")
+
+    def wake(self) -> None:
+        """Something became due earlier than planned (a feed was added)."""
+        self._wake.set()
+
+    # -- scheduling arithmetic ---------------------------------------------------------
+
+    def _jittered(self, seconds: float) -> float:
+        return seconds * self._rng.uniform(0.85, 1.15)
+
+    def _next_after_success(self, now: datetime, floor: float | None) -> datetime:
+        wait = self._jittered(self.settings.feed_poll_interval)
+        if floor:
+            wait = max(wait, min(floor, MAX_DEFERRAL))
+        return now + timedelta(seconds=wait)
+
+    def _next_after_failure(self, now: datetime, errors: int, floor: float | None) -> datetime:
+        base = self.settings.feed_poll_interval * 2 ** min(errors, 10)
+        wait = self._jittered(min(base, MAX_BACKOFF))
+        if floor:
+            wait = max(wait, min(floor, MAX_DEFERRAL))
+        return now + timedelta(seconds=wait)
+
+    # -- one feed ----------------------------------------------------------------------
+
+    async def discover(self, url: str) -> Discovered:
+        """Fetch `url` once under the usual rules and make sure it is a feed. A site's
+        HTML page is followed to the feed it advertises."""
+        result = await self.fetcher.fetch(url)
+        try:
+            parsed = await self._parse(result)
+        except NotAFeedError as exc:
+            if not exc.alternates:
+                raise
+            result = await self.fetcher.fetch(exc.alternates[0])
+            parsed = await self._parse(result)
+        return Discovered(result.url, result, parsed)
+
+    async def add(self, url: str, *, pinned: bool = False) -> Added:
+        """Check `url` (see `discover`), store the feed and the articles it holds now.
+        Already stored articles are not new again; subscriptions decide what to post."""
+        found = await self.discover(url)
+        now = self.clock()
+        feed = await self.store.add_feed(found.url, now, pinned=pinned)
+        ingest = await self.store.record_success(
+            feed.id,
+            SuccessOutcome(
+                now=now,
+                next_poll_at=self._next_after_success(now, found.result.min_next_poll),
+                etag=found.result.etag,
+                last_modified=found.result.last_modified,
+                body_hash=None,  # the next poll parses again: cheap, and catches up on metadata
+                meta=FeedMeta(found.parsed.title, found.parsed.site_url, found.parsed.icon_url),
+                articles=found.parsed.articles,
+            ),
+        )
+        stored = await self.store.get_feed(feed.id)
+        return Added(stored or feed, found, len(ingest.new_ids))
+
+    async def _parse(self, result: FetchResult) -> ParsedFeed:
+        assert result.body is not None
+        return await self.parser.parse_feed(
+            result.body, dict(result.headers), result.url, self.clock()
+        )
+
+    async def poll_feed(self, feed: Feed) -> PollReport:
+        """Fetch, parse and store one feed. Errors are recorded on the feed, never raised."""
+        host = urlsplit(feed.url).hostname or ""
+        started = time.perf_counter()
+        async with self._global, self._hosts[host]:
+            report = await self._poll(feed)
+        return PollReport(
+            report.feed,
+            report.outcome,
+            report.new,
+            report.updated,
+            report.error,
+            time.perf_counter() - started,
+        )
+
+    async def _poll(self, feed: Feed) -> PollReport:
+        now = self.clock()
+        try:
+            result = await self.fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
+            if result.not_modified or result.body is None:
+                return await self._store_unchanged(feed, now, result, "not_modified")
+            body_hash = hashlib.sha256(result.body).hexdigest()
+            if body_hash == feed.body_hash:
+                return await self._store_unchanged(feed, now, result, "unchanged")
+            parsed = await self._parse(result)
+        except (FetchError, NotAFeedError) as exc:
+            return await self._store_failure(feed, now, exc)
+        except LanternError as exc:  # e.g. a parser worker died on this document
+            return await self._store_failure(feed, now, exc)
+
+        floor = result.min_next_poll
+        if parsed.ttl_minutes:
+            floor = max(floor or 0, parsed.ttl_minutes * 60)
+        ingest = await self.store.record_success(
+            feed.id,
+            SuccessOutcome(
+                now=now,
+                next_poll_at=self._next_after_success(now, floor),
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=body_hash,
+                meta=FeedMeta(parsed.title, parsed.site_url, parsed.icon_url),
+                articles=parsed.articles,
+                new_url=result.permanent_url,
+            ),
+        )
+        if ingest.recovered:
+            self._emit(FeedEvent("recovered", feed.id))
+        if ingest.new_ids or ingest.updated_ids:
+            self._emit(FeedEvent("articles", feed.id, ingest.new_ids))
+        if ingest.updated_ids:
+            self._emit(FeedEvent("updated", feed.id, ingest.updated_ids))
+        outcome = "new" if ingest.new_ids else "updated" if ingest.updated_ids else "unchanged"
+        return PollReport(feed, outcome, len(ingest.new_ids), len(ingest.updated_ids))
+
+    async def _store_unchanged(
+        self, feed: Feed, now: datetime, result: FetchResult, outcome: str
+    ) -> PollReport:
+        ingest = await self.store.record_success(
+            feed.id,
+            SuccessOutcome(
+                now=now,
+                next_poll_at=self._next_after_success(now, result.min_next_poll),
+                etag=result.etag or feed.etag,
+                last_modified=result.last_modified or feed.last_modified,
+                body_hash=feed.body_hash,
+                new_url=result.permanent_url,
+            ),
+        )
+        if ingest.recovered:
+            self._emit(FeedEvent("recovered", feed.id))
+        return PollReport(feed, outcome)
+
+    async def _store_failure(self, feed: Feed, now: datetime, exc: LanternError) -> PollReport:
+        gone = isinstance(exc, FetchError) and exc.kind == "gone"
+        floor = getattr(exc, "retry_after", None)
+        message = str(exc) or type(exc).__name__
+        log.info("feed %s failed: %s", feed.id, message)
+        updated = await self.store.record_failure(
+            feed.id,
+            FailureOutcome(
+                now=now,
+                next_poll_at=self._next_after_failure(now, feed.error_count, floor),
+                error=message,
+                broken_after=self.settings.feed_broken_after,
+                gone=gone,
+            ),
+        )
+        if updated is not None and updated.status != feed.status:
+            if updated.status == "gone":
+                self._emit(FeedEvent("gone", feed.id, message=message))
+            elif updated.status == "broken":
+                self._emit(FeedEvent("broken", feed.id, message=message))
+        return PollReport(updated or feed, "gone" if gone else "error", error=message)
+
+    # -- comments ----------------------------------------------------------------------
+
+    async def poll_comments_due(self, limit: int = 50) -> int:
+        """Poll the comment feeds of recent articles that are due. Returns new comments."""
+        if self.settings.comments_max_age_days <= 0:
+            return 0
+        now = self.clock()
+        since = now - timedelta(days=self.settings.comments_max_age_days)
+        due = await self.store.comment_polls_due(now, since, limit)
+        counts = await asyncio.gather(
+            *(self._poll_comments(a.id, a.comments_feed_url) for a in due)
+        )
+        return sum(counts)
+
+    async def _poll_comments(self, article_id: int, url: str | None) -> int:
+        assert url is not None
+        now = self.clock()
+        interval = self.settings.comments_poll_interval
+        host = urlsplit(url).hostname or ""
+        etag, last_modified = await self.store.comments_cache(article_id)
+        async with self._global, self._hosts[host]:
+            try:
+                result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+                comments = None
+                if not result.not_modified and result.body is not None:
+                    comments = await self.parser.parse_comments(
+                        result.body, dict(result.headers), result.url, now
+                    )
+            except LanternError as exc:
+                log.debug("comments feed of article %s failed: %s", article_id, exc)
+                return await self.store.record_comments(
+                    article_id, None, next_poll_at=now + timedelta(seconds=interval * 4)
+                )
+        return await self.store.record_comments(
+            article_id,
+            comments,
+            next_poll_at=now + timedelta(seconds=self._jittered(interval)),
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+
+    # -- many feeds --------------------------------------------------------------------
+
+    async def poll_due(
+        self,
+        *,
+        all_: bool = False,
+        progress: Callable[[PollReport], None] | None = None,
+    ) -> list[PollReport]:
+        """Poll every feed due now (or every live feed with `all_`), concurrently
+        within the global and per-host limits."""
+        feeds = await self.store.due_feeds(self.clock(), limit=1_000_000, all_=all_)
+        return await self.poll_feeds(feeds, progress)
+
+    async def poll_feeds(
+        self, feeds: Sequence[Feed], progress: Callable[[PollReport], None] | None
+    ) -> list[PollReport]:
+        async def one(feed: Feed) -> PollReport:
+            report = await self.poll_feed(feed)
+            if progress is not None:
+                progress(report)
+            return report
+
+        return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll forever until `stop` is set: each feed when it is due, never two
+        polls of one feed at once, comments on their slower schedule."""
+        inflight: dict[int, asyncio.Task[PollReport]] = {}
+        comments: asyncio.Task[int] | None = None
+        try:
+            while not stop.is_set():
+                now = self.clock()
+                batch = self.settings.feed_concurrency * 4
+                for feed in await self.store.due_feeds(now, limit=batch + len(inflight)):
+                    if feed.id not in inflight and len(inflight) < batch:
+                        inflight[feed.id] = asyncio.create_task(self.poll_feed(feed))
+                if comments is None or comments.done():
+                    comments = asyncio.create_task(self.poll_comments_due())
+                await self._sleep(stop, inflight)
+                for feed_id, task in list(inflight.items()):
+                    if task.done():
+                        del inflight[feed_id]
+                        if not task.cancelled() and (exc := task.exception()) is not None:
+                            log.error("poll of feed %s crashed", feed_id, exc_info=exc)
+        finally:
+            pending = [*inflight.values(), *([comments] if comments else [])]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _sleep(
+        self, stop: asyncio.Event, inflight: dict[int, asyncio.Task[PollReport]]
+    ) -> None:
+        next_due = await self.store.next_poll_time(exclude=list(inflight))
+        timeout = 30.0
+        if next_due is not None:
+            timeout = min(timeout, max(0.05, (next_due - self.clock()).total_seconds()))
+        self._wake.clear()
+        waiters: set[asyncio.Future[object]] = {
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+            *inflight.values(),
+        }
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                if w not in inflight.values():
+                    w.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await w

@@ -1,0 +1,46 @@
+"""Opening and closing the core's resources together, for the CLI and the bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.engine import FeedEngine
+from bot.fetch import Fetcher
+from bot.parse import ParserPool
+from bot.settings import Settings
+from bot.storage import SqliteStorage
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    settings: Settings
+    store: SqliteStorage
+    fetcher: Fetcher
+    parser: ParserPool
+    engine: FeedEngine
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[SqliteStorage]:
+    settings.ensure_database_dir()
+    store = await SqliteStorage.open(settings.database_path)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[Core]:
+    async with (
+        open_store(settings) as store,
+        Fetcher(
+            allow_private=settings.feed_allow_private_networks,
+            max_bytes=settings.feed_max_bytes,
+            timeout=settings.feed_timeout,
+        ) as fetcher,
+        ParserPool(settings.parser_workers) as parser,
+    ):
+        yield Core(settings, store, fetcher, parser, FeedEngine(store, fetcher, parser, settings))

@@ -1,0 +1,406 @@
+"""Guild-side storage: subscriptions, guild settings, the delivery outbox,
+discussion threads and moderator notices."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.errors import LanternError
+from bot.models import Delivery, GuildSettings, Subscription
+from bot.storage import rows
+
+# Columns of a subscription that callers may change, and how each is stored.
+_EDITABLE: dict[str, Any] = {
+    "channel_id": int,
+    "name": lambda v: v,
+    "backlog": int,
+    "include": lambda v: json.dumps(list(v)),
+    "exclude": lambda v: json.dumps(list(v)),
+    "mention_role_id": lambda v: v,
+    "threads": int,
+    "style": str,
+}
+_COLUMN = {"include": "include_terms", "exclude": "exclude_terms"}
+
+_GUILD_EDITABLE: dict[str, Any] = {
+    "moderator_role_id": lambda v: v,
+    "log_channel_id": lambda v: v,
+    "content_warnings": lambda v: None if v is None else json.dumps(list(v)),
+    "resources": lambda v: v,
+    "subscription_quota": int,
+}
+
+_DELIVERY_SELECT = (
+    "SELECT d.*, s.channel_id, s.guild_id FROM deliveries d"
+    " JOIN subscriptions s ON s.id = d.subscription_id"
+)
+
+
+class DuplicateSubscriptionError(LanternError):
+    """The channel already receives this feed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discussion:
+    guild_id: int
+    article_id: int
+    channel_id: int
+    thread_id: int
+    message_count: int
+    last_activity_at: datetime | None
+    created_at: datetime
+
+
+def _discussion(r: Any) -> Discussion:
+    return Discussion(
+        guild_id=r["guild_id"],
+        article_id=r["article_id"],
+        channel_id=r["channel_id"],
+        thread_id=r["thread_id"],
+        message_count=r["message_count"],
+        last_activity_at=rows.dt(r["last_activity_at"]),
+        created_at=rows.req_dt(r["created_at"]),
+    )
+
+
+class GuildQueries(rows.Connections):
+    # -- subscriptions -------------------------------------------------------------
+
+    async def add_subscription(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        feed_id: int,
+        now: datetime,
+        name: str | None = None,
+        backlog: int = 1,
+        added_by: int | None = None,
+    ) -> Subscription:
+        """Subscribe a channel and queue the feed's `backlog` newest articles."""
+        async with self._tx() as db:
+            async with db.execute(
+                "SELECT 1 FROM subscriptions WHERE channel_id = ? AND feed_id = ?",
+                (channel_id, feed_id),
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    raise DuplicateSubscriptionError("That channel already receives this feed.")
+            async with db.execute(
+                "INSERT INTO subscriptions (guild_id, channel_id, feed_id, name, backlog,"
+                " added_by, created_at) VALUES (?,?,?,?,?,?,?) RETURNING *",
+                (guild_id, channel_id, feed_id, name, backlog, added_by, rows.ts(now)),
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            await db.execute(
+                "INSERT OR IGNORE INTO guild_feeds (guild_id, feed_id) VALUES (?, ?)",
+                (guild_id, feed_id),
+            )
+            await db.execute(
+                "INSERT INTO guild_settings (guild_id) VALUES (?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET removed_at = NULL",
+                (guild_id,),
+            )
+            await _queue_newest(db, row["id"], feed_id, backlog, None, now)
+        return rows.to_subscription(row)
+
+    async def get_subscription(self, subscription_id: int) -> Subscription | None:
+        row = await self._one("SELECT * FROM subscriptions WHERE id = ?", (subscription_id,))
+        return None if row is None else rows.to_subscription(row)
+
+    async def guild_subscriptions(self, guild_id: int) -> list[Subscription]:
+        found = await self._all(
+            "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
+        )
+        return [rows.to_subscription(r) for r in found]
+
+    async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
+        found = await self._all(
+            "SELECT * FROM subscriptions WHERE feed_id = ? ORDER BY id", (feed_id,)
+        )
+        return [rows.to_subscription(r) for r in found]
+
+    async def channel_subscriptions(self, channel_id: int) -> list[Subscription]:
+        found = await self._all(
+            "SELECT * FROM subscriptions WHERE channel_id = ? ORDER BY id", (channel_id,)
+        )
+        return [rows.to_subscription(r) for r in found]
+
+    async def count_subscriptions(self, guild_id: int) -> int:
+        row = await self._one("SELECT count(*) FROM subscriptions WHERE guild_id = ?", (guild_id,))
+        return 0 if row is None else int(row[0])
+
+    async def update_subscription(self, subscription_id: int, **changes: Any) -> Subscription:
+        unknown = set(changes) - set(_EDITABLE)
+        if unknown:
+            raise TypeError(f"not editable: {sorted(unknown)}")
+        if changes:
+            sets = ", ".join(f"{_COLUMN.get(k, k)} = ?" for k in changes)
+            values = [_EDITABLE[k](v) for k, v in changes.items()]
+            async with self._tx() as db:
+                await db.execute(
+                    f"UPDATE subscriptions SET {sets} WHERE id = ?", (*values, subscription_id)
+                )
+        sub = await self.get_subscription(subscription_id)
+        if sub is None:
+            raise LanternError("That subscription no longer exists.")
+        return sub
+
+    async def remove_subscription(self, subscription_id: int) -> None:
+        async with self._tx() as db:
+            await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+
+    async def pause_subscription(self, subscription_id: int, reason: str, now: datetime) -> bool:
+        """Pause; False when it was already paused (so callers report it once)."""
+        async with (
+            self._tx() as db,
+            db.execute(
+                "UPDATE subscriptions SET paused = 1, paused_at = ?, pause_reason = ?"
+                " WHERE id = ? AND paused = 0",
+                (rows.ts(now), reason, subscription_id),
+            ) as cur,
+        ):
+            # What was waiting stays in the outbox, for `resume` to decide.
+            return cur.rowcount > 0
+
+    async def resume_subscription(self, subscription_id: int, now: datetime) -> int:
+        """Resume, posting at most `backlog` of what arrived while paused. Returns queued."""
+        async with self._tx() as db:
+            async with db.execute(
+                "UPDATE subscriptions SET paused = 0, pause_reason = NULL"
+                " WHERE id = ? AND paused = 1 RETURNING feed_id, backlog, paused_at",
+                (subscription_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return 0
+            # Whatever was still pending when it paused counts as "arrived while paused".
+            await db.execute(
+                "DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'",
+                (subscription_id,),
+            )
+            return await _queue_newest(
+                db, subscription_id, row["feed_id"], row["backlog"], row["paused_at"], now
+            )
+
+    # -- guilds --------------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        row = await self._one("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return GuildSettings(guild_id) if row is None else rows.to_guild_settings(row)
+
+    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        unknown = set(changes) - set(_GUILD_EDITABLE)
+        if unknown:
+            raise TypeError(f"not editable: {sorted(unknown)}")
+        cols = list(changes)
+        values = [_GUILD_EDITABLE[k](v) for k, v in changes.items()]
+        async with self._tx() as db:
+            await db.execute(
+                f"INSERT INTO guild_settings (guild_id{''.join(', ' + c for c in cols)})"
+                f" VALUES (?{', ?' * len(cols)}) ON CONFLICT (guild_id) DO UPDATE SET "
+                + (", ".join(f"{c} = excluded.{c}" for c in cols) or "guild_id = guild_id"),
+                (guild_id, *values),
+            )
+        return await self.guild_settings(guild_id)
+
+    async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None:
+        """The bot left the guild (now) or came back (None). Its subscriptions stop meanwhile."""
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO guild_settings (guild_id, removed_at) VALUES (?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET removed_at = excluded.removed_at",
+                (guild_id, rows.ts(now)),
+            )
+
+    async def purge_removed_guilds(self, removed_before: datetime) -> int:
+        """Delete subscriptions of guilds the bot left before `removed_before`."""
+        async with (
+            self._tx() as db,
+            db.execute(
+                "DELETE FROM subscriptions WHERE guild_id IN (SELECT guild_id FROM guild_settings"
+                " WHERE removed_at IS NOT NULL AND removed_at < ?)",
+                (rows.ts(removed_before),),
+            ) as cur,
+        ):
+            return cur.rowcount
+
+    async def guild_has_feed(self, guild_id: int, feed_id: int) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM guild_feeds WHERE guild_id = ? AND feed_id = ?", (guild_id, feed_id)
+        )
+        return row is not None
+
+    async def remember_notice(self, guild_id: int, key: str, now: datetime) -> bool:
+        """Record that moderators were told `key`; False if they already were."""
+        async with (
+            self._tx() as db,
+            db.execute(
+                "INSERT OR IGNORE INTO notices (guild_id, key, created_at) VALUES (?, ?, ?)",
+                (guild_id, key, rows.ts(now)),
+            ) as cur,
+        ):
+            return cur.rowcount > 0
+
+    async def forget_notice(self, guild_id: int, key: str) -> None:
+        async with self._tx() as db:
+            await db.execute("DELETE FROM notices WHERE guild_id = ? AND key = ?", (guild_id, key))
+
+    # -- the outbox ----------------------------------------------------------------
+
+    async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Pending deliveries whose time has come, per channel in publication order."""
+        found = await self._all(
+            f"{_DELIVERY_SELECT} JOIN articles a ON a.id = d.article_id"
+            " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
+            " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND s.paused = 0"
+            " AND g.removed_at IS NULL"
+            " ORDER BY s.channel_id, a.published_at, a.id LIMIT ?",
+            (rows.ts(now), limit),
+        )
+        return [rows.to_delivery(r) for r in found]
+
+    async def next_delivery_time(self) -> datetime | None:
+        row = await self._one(
+            "SELECT min(d.next_attempt_at) FROM deliveries d"
+            " JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE d.status = 'pending' AND s.paused = 0"
+        )
+        return None if row is None or row[0] is None else rows.req_dt(row[0])
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        row = await self._one(f"{_DELIVERY_SELECT} WHERE d.id = ?", (delivery_id,))
+        return None if row is None else rows.to_delivery(row)
+
+    async def deliveries_for_article(self, article_id: int) -> list[Delivery]:
+        found = await self._all(
+            f"{_DELIVERY_SELECT} WHERE d.article_id = ? ORDER BY d.id", (article_id,)
+        )
+        return [rows.to_delivery(r) for r in found]
+
+    async def sent_in_guild(self, guild_id: int, article_ids: Sequence[int]) -> dict[int, Delivery]:
+        """Where each article was posted in a guild (the first post)."""
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        found = await self._all(
+            f"{_DELIVERY_SELECT} WHERE s.guild_id = ? AND d.status = 'sent'"
+            f" AND d.article_id IN ({marks}) ORDER BY d.sent_at DESC",
+            (guild_id, *article_ids),
+        )
+        return {r["article_id"]: rows.to_delivery(r) for r in found}
+
+    async def delivery_note_count(self, delivery_id: int) -> int:
+        row = await self._one("SELECT note_skipped FROM deliveries WHERE id = ?", (delivery_id,))
+        return 0 if row is None else int(row[0])
+
+    async def mark_delivery_sent(
+        self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = 'sent', message_id = ?, thread_id = ?,"
+                " sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (message_id, thread_id, rows.ts(now), delivery_id),
+            )
+
+    async def mark_delivery_retry(
+        self, delivery_id: int, *, error: str, next_attempt_at: datetime
+    ) -> int:
+        """Count a failed attempt and schedule the next. Returns attempts so far."""
+        async with (
+            self._tx() as db,
+            db.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ? WHERE id = ? RETURNING attempts",
+                (error, rows.ts(next_attempt_at), delivery_id),
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def mark_delivery_done(self, delivery_id: int, status: str, reason: str | None) -> None:
+        """End a delivery without a message: 'skipped' (filtered) or 'failed' (gave up)."""
+        assert status in ("skipped", "failed")
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, last_error = ? WHERE id = ?",
+                (status, reason, delivery_id),
+            )
+
+    # -- discussions ---------------------------------------------------------------
+
+    async def set_discussion(
+        self, guild_id: int, article_id: int, channel_id: int, thread_id: int, now: datetime
+    ) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO discussions (guild_id, article_id, channel_id, thread_id,"
+                " last_activity_at, created_at) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT (guild_id, article_id) DO UPDATE SET channel_id ="
+                " excluded.channel_id, thread_id = excluded.thread_id",
+                (guild_id, article_id, channel_id, thread_id, rows.ts(now), rows.ts(now)),
+            )
+
+    async def discussion(self, guild_id: int, article_id: int) -> Discussion | None:
+        row = await self._one(
+            "SELECT * FROM discussions WHERE guild_id = ? AND article_id = ?",
+            (guild_id, article_id),
+        )
+        return None if row is None else _discussion(row)
+
+    async def discussions_for(
+        self, guild_id: int, article_ids: Sequence[int]
+    ) -> dict[int, Discussion]:
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        found = await self._all(
+            f"SELECT * FROM discussions WHERE guild_id = ? AND article_id IN ({marks})",
+            (guild_id, *article_ids),
+        )
+        return {r["article_id"]: _discussion(r) for r in found}
+
+    async def discussion_activity(
+        self, thread_id: int, *, message_count: int | None, last_activity_at: datetime | None
+    ) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE discussions SET message_count = coalesce(?, message_count),"
+                " last_activity_at = coalesce(?, last_activity_at) WHERE thread_id = ?",
+                (message_count, rows.ts(last_activity_at), thread_id),
+            )
+
+    async def drop_discussion_thread(self, thread_id: int) -> None:
+        async with self._tx() as db:
+            await db.execute("DELETE FROM discussions WHERE thread_id = ?", (thread_id,))
+
+
+async def _queue_newest(
+    db: Any, subscription_id: int, feed_id: int, count: int, since: int | None, now: datetime
+) -> int:
+    """Queue the `count` newest articles of a feed (published after `since`, if
+    given) that this subscription has not had yet."""
+    if count <= 0:
+        return 0
+    async with db.execute(
+        "SELECT a.id FROM articles a WHERE a.feed_id = ? AND (? IS NULL OR a.first_seen_at >= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscription_id = ?"
+        "   AND d.article_id = a.id)"
+        " ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+        (feed_id, since, since, subscription_id, count),
+    ) as cur:
+        ids = [r[0] async for r in cur]
+    ts = rows.ts(now)
+    await db.executemany(
+        "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?)",
+        [(subscription_id, aid, ts, ts) for aid in ids],
+    )
+    return len(ids)
+
+
