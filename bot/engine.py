@@ -249,7 +249,7 @@ class FeedEngine:
             feed.id,
             FailureOutcome(
                 now=now,
-                next_poll_at=self._next_after_failure(now, feed.error_count, floor),
+                next_poll_at=self._next_after_failure(now, feed.error_count + 1, floor),
                 error=message,
                 broken_after=self.settings.feed_broken_after,
                 gone=gone,
