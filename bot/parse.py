@@ -1,0 +1,663 @@
+"""Feed bytes -> ParsedFeed / ParsedComment records. Pure, synchronous, Discord-free.
+
+feedparser only ever sees bytes (never a URL or a str, which it may fetch or open)
+plus the real response headers, with content-location set to the final URL so
+relative links resolve. The heavy lifting runs in worker processes via
+ParserPool, so importing this module must stay cheap (no discord, no aiohttp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import html
+import io
+import json
+import multiprocessing
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from bot.errors import FetchError, NotAFeedError
+from bot.models import ParsedArticle, ParsedComment, ParsedFeed
+from bot.text import (
+    clean_inline,
+    fold,
+    html_to_text,
+    plain_to_text,
+    scrub,
+    strip_wordpress_boilerplate,
+    truncate_words,
+)
+
+__all__ = [
+    "ParserCrashError",
+    "ParserPool",
+    "discover_feed_links",
+    "parse_comments",
+    "parse_feed",
+]
+
+# Caps on plain-text fields (characters).
+TITLE_MAX = 1_000
+SUMMARY_MAX = 5_000
+DERIVED_SUMMARY_MAX = 1_000  # summary made from content when the feed has none
+CONTENT_MAX = 200_000
+COMMENT_MAX = 5_000
+AUTHOR_MAX = 200
+CATEGORY_MAX = 100
+CATEGORIES_MAX = 50
+URL_MAX = 2_048
+# Bodies larger than this are refused outright (the fetcher caps lower).
+BODY_MAX = 32 * 1024 * 1024
+# Dates further ahead than this are clamped to now + FUTURE_SLACK.
+FUTURE_SLACK = timedelta(days=1)
+
+_DROP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>""", re.I)
+# Character references a sanitizer writes into attribute values ("&amp;"), not
+# legacy names such as "&copy" that appear bare in query strings.
+_ATTR_REF = re.compile(r"&(?:amp|quot|apos|lt|gt|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_PIXEL = re.compile(r"""\b(?:width|height)\s*=\s*["']?[01]["'\s/>]""", re.I)
+_IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])", re.I)
+_BY_PREFIX = re.compile(r"^\s*(?:By|Par|Von|Por|Door|Di)\s*:\s*", re.I)
+_COMMENTS_ON_FEED = re.compile(r"^\s*Comments?\s+(?:on|for)\s*:?\s*", re.I)
+_COMMENT_ON = re.compile(r"^\s*Comments?\s+on\s+.+\s+by\s+(.+?)\s*$", re.I | re.S)
+
+
+class ParserCrashError(FetchError):
+    """The parser process died on this feed (or the pool could not be used)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "parser")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _s(value: object) -> str:
+    return scrub(value) if isinstance(value, str) else ""
+
+
+def _get(d: object, key: str) -> Any:
+    """Read a FeedParserDict key without its keymap magic (and deprecation warnings)."""
+    return dict.get(d, key) if isinstance(d, dict) else None
+
+
+def _http_url(value: object, base: str) -> str | None:
+    """An absolute http(s) URL, resolved against base, or None."""
+    raw = _s(value).strip()
+    if not raw or len(raw) > URL_MAX:
+        return None
+    try:
+        url = urljoin(base, raw)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    return url
+
+
+def _detail_text(value: object, detail: object) -> str:
+    """feedparser text construct -> plain text, honouring its declared type."""
+    text = _s(value)
+    if not text:
+        return ""
+    kind = _s(_get(detail, "type"))
+    if kind == "text/plain":
+        return plain_to_text(text)
+    return html_to_text(text)
+
+
+def _inline(value: object, detail: object, limit: int) -> str:
+    return truncate_words(clean_inline(_detail_text(value, detail)), limit)
+
+
+def _to_datetime(st: object, now: datetime) -> datetime | None:
+    if not isinstance(st, time.struct_time):
+        return None
+    try:
+        dt = datetime.fromtimestamp(calendar.timegm(st), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return min(dt, now + FUTURE_SLACK)
+
+
+def _sha256(*parts: object) -> str:
+    blob = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _aware(now: datetime) -> datetime:
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def _feedparser_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
+    out = {str(k).lower(): str(v) for k, v in headers.items()}
+    for k in _DROP_HEADERS:
+        out.pop(k, None)
+    out["content-location"] = url
+    return out
+
+
+def _run_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> Any:
+    if not body.strip():
+        raise NotAFeedError("The document is empty.")
+    if len(body) > BODY_MAX:
+        raise NotAFeedError("The document is too large to be a feed.")
+    body = _BAD_CHARREF.sub(_fix_charref, body)
+    try:
+        return feedparser.parse(
+            io.BytesIO(body), response_headers=_feedparser_headers(headers, url)
+        )
+    except Exception as e:  # feedparser's loose parser has edge cases on hostile bytes
+        raise NotAFeedError("The document could not be read as a feed.") from e
+
+
+_BAD_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _fix_charref(m: re.Match[bytes]) -> bytes:
+    """Numeric character references to NUL, surrogates or beyond Unicode crash
+    feedparser's loose parser; make them U+FFFD."""
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return m.group(0)
+
+
+def _looks_like_html(body: bytes, headers: Mapping[str, str]) -> bool:
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if ctype.split(";")[0].strip().lower() in _HTML_TYPES:
+        return True
+    head = body[:4096].lower()
+    return b"<html" in head or b"<!doctype html" in head or b"<head" in head
+
+
+def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str], url: str) -> list[Any]:
+    """Return the entries to use, or raise NotAFeedError."""
+    entries: list[Any] = list(_get(parsed, "entries") or [])
+    feed = _get(parsed, "feed") or {}
+    bozo = bool(_get(parsed, "bozo"))
+    version = _s(_get(parsed, "version"))
+    if bozo and entries:
+        # A truncated document: the last entry may be cut short. Keep only as
+        # many entries as there are closing tags.
+        closed = len(re.findall(rb"</(?:[\w-]+:)?(?:item|entry)\s*>", body, re.I))
+        if closed < len(entries):
+            entries = entries[:closed]
+    if entries:
+        return entries
+    has_title = bool(_s(_get(feed, "title")).strip())
+    html_body = _looks_like_html(body, {})
+    if version and not bozo:
+        return entries  # a well-formed feed that happens to be empty
+    if version and has_title and not html_body:
+        return entries  # bozo but recognisably a feed (e.g. served as text/html)
+    if html_body or not version or _looks_like_html(body, headers):
+        alternates = discover_feed_links(body, url)
+        if alternates:
+            raise NotAFeedError(
+                "This is a web page, not a feed; it links to feeds.", alternates=alternates
+            )
+        if _looks_like_html(body, headers):
+            raise NotAFeedError("This is a web page, not a feed, and it links to no feed.")
+        raise NotAFeedError("The document is not a feed.")
+    raise NotAFeedError("The feed is broken or truncated: it has no entries and no title.")
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+class _LinkFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link" or len(self.hrefs) >= 50:
+            return
+        a = {k.lower(): (v or "") for k, v in attrs}
+        rels = a.get("rel", "").lower().split()
+        ctype = a.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in rels and ctype in _ALTERNATE_TYPES and a.get("href"):
+            self.hrefs.append(a["href"])
+
+    handle_startendtag = handle_starttag
+
+
+_ALTERNATE_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
+    }
+)
+
+
+def _decode_html(body: bytes) -> str:
+    head = body[:2048]
+    m = re.search(rb"""charset\s*=\s*["']?([\w-]+)""", head, re.I)
+    if m:
+        try:
+            return body.decode(m.group(1).decode("ascii"), "replace")
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return body.decode("utf-8", "replace")
+
+
+def discover_feed_links(body: bytes, base_url: str) -> tuple[str, ...]:
+    """Feed URLs an HTML page advertises with <link rel="alternate" type="...">,
+    resolved against base_url (or the page's <base href>), http(s) only, deduped,
+    in page order."""
+    text = _decode_html(body[:2_000_000])
+    finder = _LinkFinder()
+    try:
+        finder.feed(text)
+        finder.close()
+    except Exception:  # html.parser is lenient; never let junk escape
+        pass
+    base = base_url
+    m = re.search(r"""<base\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", text[:100_000], re.I)
+    if m:
+        base = _http_url(m.group(1), base_url) or base_url
+    seen: dict[str, None] = {}
+    for href in finder.hrefs:
+        url = _http_url(href, base)
+        if url is not None:
+            seen.setdefault(url, None)
+    return tuple(seen)
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _content_text(entry: Any) -> str:
+    blocks = _get(entry, "content") or []
+    if not isinstance(blocks, list):
+        return ""
+    parts: list[str] = []
+    # Prefer the HTML rendition when a feed offers several.
+    html_blocks = [
+        b for b in blocks if _s(_get(b, "type")) in ("text/html", "application/xhtml+xml")
+    ]
+    for block in html_blocks[:1] or blocks[:1]:
+        parts.append(_detail_text(_get(block, "value"), block))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _raw_html_fields(entry: Any) -> Iterable[str]:
+    for block in _get(entry, "content") or []:
+        yield _s(_get(block, "value"))
+    yield _s(_get(entry, "summary"))
+
+
+def _image_url(entry: Any, base: str) -> str | None:
+    for media in _get(entry, "media_content") or []:
+        medium = _s(_get(media, "medium")).lower()
+        mtype = _s(_get(media, "type")).lower()
+        murl = _get(media, "url")
+        if (
+            medium == "image"
+            or mtype.startswith("image/")
+            or (not medium and not mtype and _IMAGE_EXT.search(_s(murl)))
+        ):
+            url = _http_url(murl, base)
+            if url:
+                return url
+    for thumb in _get(entry, "media_thumbnail") or []:
+        url = _http_url(_get(thumb, "url"), base)
+        if url:
+            return url
+    for link in _get(entry, "links") or []:
+        if _s(_get(link, "rel")) == "enclosure" and _s(_get(link, "type")).lower().startswith(
+            "image/"
+        ):
+            url = _http_url(_get(link, "href"), base)
+            if url:
+                return url
+    for raw in _raw_html_fields(entry):
+        for m in _IMG_SRC.finditer(raw[:500_000]):
+            if _PIXEL.search(m.group(0)):
+                continue  # tracking pixel
+            src = _ATTR_REF.sub(lambda r: html.unescape(r.group()), m[1] or m[2] or m[3] or "")
+            url = _http_url(src, base)
+            if url:
+                return url
+    return None
+
+
+def _categories(entry: Any) -> tuple[str, ...]:
+    out: dict[str, str] = {}
+    for tag in _get(entry, "tags") or []:
+        term = clean_inline(plain_to_text(_s(_get(tag, "term")) or _s(_get(tag, "label"))))
+        term = truncate_words(term, CATEGORY_MAX)
+        if term and fold(term) not in out:
+            out[fold(term)] = term
+        if len(out) >= CATEGORIES_MAX:
+            break
+    return tuple(out.values())
+
+
+def _int_or_none(value: object) -> int | None:
+    text = _s(value).strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
+def _comments_feed(entry: Any, base: str) -> tuple[str | None, int | None]:
+    feed_url = _http_url(_get(entry, "wfw_commentrss"), base)
+    count: int | None = None
+    for link in _get(entry, "links") or []:
+        if _s(_get(link, "rel")) != "replies":
+            continue
+        ltype = _s(_get(link, "type")).lower()
+        if "atom" in ltype or "rss" in ltype:
+            if feed_url is None:
+                feed_url = _http_url(_get(link, "href"), base)
+            if count is None:
+                count = _int_or_none(_get(link, "thr:count") or _get(link, "count"))
+    for value in (_get(entry, "slash_comments"), _get(entry, "thr_total")):
+        n = _int_or_none(value)
+        if n is not None:
+            return feed_url, n
+    return feed_url, count
+
+
+class _Keys:
+    """Stable, distinct keys: repeated identities are disambiguated by a hash of
+    link+title (stable across polls), then by occurrence number."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def make(self, ident: str, link: str | None, title: str) -> str:
+        key = ident
+        if key in self.seen:
+            digest = hashlib.sha256(f"{link or ''}\n{title}".encode()).hexdigest()[:16]
+            key = f"{ident}#{digest}"
+            n = 2
+            base = key
+            while key in self.seen:
+                key = f"{base}-{n}"
+                n += 1
+        self.seen.add(key)
+        return key
+
+
+def _identity(entry: Any, link: str | None, *parts: object) -> str:
+    guid = clean_inline(_s(_get(entry, "id")))
+    if guid:
+        return guid[:URL_MAX]
+    if link:
+        return link
+    return "sha256:" + _sha256(*parts)
+
+
+def _dates(entry: Any, now: datetime) -> tuple[datetime | None, datetime | None]:
+    published = _to_datetime(_get(entry, "published_parsed"), now)
+    updated = _to_datetime(_get(entry, "updated_parsed"), now)
+    # RSS 1.0 dc:date and Atom-only <updated> are the only dates some feeds give.
+    return published or updated, updated
+
+
+def _article(entry: Any, base: str, now: datetime, keys: _Keys) -> ParsedArticle:
+    link = _http_url(_get(entry, "link"), base)
+    title = _inline(_get(entry, "title"), _get(entry, "title_detail"), TITLE_MAX)
+    content = truncate_words(_content_text(entry), CONTENT_MAX)
+    summary = strip_wordpress_boilerplate(
+        _detail_text(_get(entry, "summary"), _get(entry, "summary_detail"))
+    )
+    content = strip_wordpress_boilerplate(content)
+    summary = truncate_words(summary, SUMMARY_MAX)
+    if not summary and content:
+        summary = truncate_words(content, DERIVED_SUMMARY_MAX)
+    author = truncate_words(clean_inline(plain_to_text(_s(_get(entry, "author")))), AUTHOR_MAX)
+    published, updated = _dates(entry, now)
+    image = _image_url(entry, base)
+    categories = _categories(entry)
+    comments_feed_url, comment_count = _comments_feed(entry, base)
+    date_text = published.isoformat() if published else None
+    key = keys.make(_identity(entry, link, title, date_text, content or summary), link, title)
+    return ParsedArticle(
+        key=key,
+        link=link,
+        title=title,
+        summary=summary,
+        content=content,
+        author=author or None,
+        published=published,
+        updated=updated,
+        image_url=image,
+        categories=categories,
+        comments_url=_http_url(_get(entry, "comments"), base),
+        comments_feed_url=comments_feed_url,
+        comment_count=comment_count,
+        content_hash=_sha256(
+            title, link, summary, content, image, list(categories), author, date_text
+        ),
+    )
+
+
+def _entry_base(entry: Any, url: str) -> str:
+    # feedparser has already resolved links against xml:base; this is the
+    # fallback for the fields it leaves relative.
+    detail = _get(entry, "title_detail") or _get(entry, "summary_detail")
+    return _http_url(_get(detail, "base"), url) or url
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str, now: datetime) -> ParsedFeed:
+    """Parse feed bytes. Raises NotAFeedError (with `alternates` for an HTML page
+    that links to feeds) when the document is not a usable feed."""
+    now = _aware(now)
+    parsed = _run_feedparser(body, headers, url)
+    entries = _check_is_feed(parsed, body, headers, url)
+    feed = _get(parsed, "feed") or {}
+    keys = _Keys()
+    articles = tuple(_article(e, _entry_base(e, url), now, keys) for e in entries)
+    title = _inline(_get(feed, "title"), _get(feed, "title_detail"), TITLE_MAX)
+    icon = None
+    for candidate in (_get(_get(feed, "image"), "href"), _get(feed, "icon"), _get(feed, "logo")):
+        icon = _http_url(candidate, url)
+        if icon:
+            break
+    ttl = _int_or_none(_get(feed, "ttl"))
+    return ParsedFeed(
+        title=title or None,
+        site_url=_http_url(_get(feed, "link"), url),
+        icon_url=icon,
+        articles=articles,
+        ttl_minutes=ttl if ttl and ttl <= 60 * 24 * 30 else None,
+    )
+
+
+# --------------------------------------------------------------------------- comments
+
+
+def _comment_author(entry: Any, post_title: str) -> str | None:
+    author = clean_inline(plain_to_text(_s(_get(entry, "author"))))
+    if not author:
+        title = clean_inline(_detail_text(_get(entry, "title"), _get(entry, "title_detail")))
+        prefix = f"comment on {post_title} by ".casefold()
+        if post_title and title.casefold().startswith(prefix):
+            author = title[len(prefix) :].strip()
+        elif _COMMENT_ON.match(title):
+            # "Comment on POST by NAME" for an unknown POST, which may contain " by ".
+            author = title.rsplit(" by ", 1)[-1].strip()
+        elif _BY_PREFIX.match(title):
+            author = _BY_PREFIX.sub("", title, count=1).strip()
+    return truncate_words(author, AUTHOR_MAX) or None
+
+
+def parse_comments(
+    body: bytes, headers: Mapping[str, str], url: str, now: datetime
+) -> tuple[ParsedComment, ...]:
+    """Parse a per-post comment feed (WordPress RSS or Atom replies)."""
+    now = _aware(now)
+    parsed = _run_feedparser(body, headers, url)
+    entries = _check_is_feed(parsed, body, headers, url)
+    feed_title = _inline(_get(_get(parsed, "feed"), "title"), None, TITLE_MAX)
+    post_title = (
+        _COMMENTS_ON_FEED.sub("", feed_title) if _COMMENTS_ON_FEED.match(feed_title) else ""
+    )
+    keys = _Keys()
+    out: list[ParsedComment] = []
+    for entry in entries:
+        base = _entry_base(entry, url)
+        link = _http_url(_get(entry, "link"), base)
+        text = _content_text(entry) or _detail_text(
+            _get(entry, "summary"), _get(entry, "summary_detail")
+        )
+        text = truncate_words(text, COMMENT_MAX)
+        author = _comment_author(entry, post_title)
+        published, _updated = _dates(entry, now)
+        date_text = published.isoformat() if published else None
+        title = clean_inline(_s(_get(entry, "title")))
+        key = keys.make(_identity(entry, link, author, date_text, text), link, title)
+        out.append(
+            ParsedComment(
+                key=key,
+                author=author,
+                published=published,
+                text=text,
+                link=link,
+                content_hash=_sha256(author, date_text, text, link),
+            )
+        )
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- process pool
+
+T = TypeVar("T")
+
+
+def _warm_up() -> int:
+    return len(feedparser.__version__)
+
+
+class ParserPool:
+    """Runs parse_feed / parse_comments off the event loop.
+
+    `workers` processes (forkserver start method) are kept warm; workers=0 runs
+    in a thread instead, for debugging. A worker that dies takes only its own
+    feed down: the pool is rebuilt, the calls that were in flight are retried
+    once, and a call that crashes it again raises ParserCrashError.
+    """
+
+    def __init__(self, workers: int = 1, *, start_method: str = "forkserver") -> None:
+        if workers < 0:
+            raise ValueError("workers must be >= 0")
+        self.workers = workers
+        self._start_method = start_method
+        self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
+        self._lock = asyncio.Lock()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context(self._start_method)
+        if isinstance(ctx, multiprocessing.context.ForkServerContext):
+            # Workers forked from the server start with the parser already imported.
+            ctx.set_forkserver_preload(["bot.parse"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+
+    async def start(self) -> None:
+        self._closed = False
+        if self.workers == 0 or self._executor is not None:
+            return
+        self._executor = self._new_executor()
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.gather(
+                *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self.workers))
+            )
+        except BrokenProcessPool as e:
+            await self._replace(self._executor)
+            raise ParserCrashError("The feed parser processes could not be started.") from e
+
+    async def close(self) -> None:
+        self._closed = True
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _replace(self, broken: Executor | None) -> None:
+        async with self._lock:
+            if self._executor is not broken:
+                return  # someone else already replaced it
+            if broken is not None:
+                broken.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+
+    async def _submit(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.workers == 0:
+            return await asyncio.to_thread(fn, *args)
+        loop = asyncio.get_running_loop()
+        crashes = 0
+        for _ in range(4):
+            executor = self._executor
+            if executor is None:
+                if self._closed:
+                    raise ParserCrashError("The feed parser is closed.")
+                await self._replace(None)
+                continue
+            try:
+                future = loop.run_in_executor(executor, fn, *args)
+            except BrokenProcessPool:
+                # Broken before this call started: not this feed's fault.
+                await self._replace(executor)
+                continue
+            except RuntimeError as e:  # shut down underneath us
+                raise ParserCrashError("The feed parser is shutting down.") from e
+            try:
+                return await future
+            except BrokenProcessPool as e:
+                # Every call in flight sees this, not only the one that killed
+                # the worker: retry once on a fresh pool, so only a feed that
+                # crashes the parser twice in a row fails.
+                await self._replace(executor)
+                crashes += 1
+                if crashes >= 2:
+                    raise ParserCrashError(
+                        "The feed parser crashed while reading this feed."
+                    ) from e
+        raise ParserCrashError("The feed parser could not be started.")
+
+    async def parse_feed(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
+    ) -> ParsedFeed:
+        return await self._submit(parse_feed, bytes(body), dict(headers), url, now)
+
+    async def parse_comments(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
+    ) -> tuple[ParsedComment, ...]:
+        return await self._submit(parse_comments, bytes(body), dict(headers), url, now)

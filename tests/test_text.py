@@ -1,0 +1,182 @@
+"""bot.text: HTML to plain text, WordPress boilerplate, truncation, folding."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.text import (
+    MAX_HTML_INPUT,
+    clean_inline,
+    fold,
+    html_to_text,
+    plain_to_text,
+    scrub,
+    strip_wordpress_boilerplate,
+    truncate_words,
+)
+
+
+class TestHtmlToText:
+    def test_paragraphs_and_line_breaks(self) -> None:
+        html = "<p>First   para\ngraph.</p>\n<p>Second<br/>line two</p><div>Third</div>"
+        assert html_to_text(html) == "First para graph.\n\nSecond\nline two\n\nThird"
+
+    def test_entities_decoded_once(self) -> None:
+        assert html_to_text("AT&amp;T &lt;b&gt; caf&#233; &#8212; &hellip;") == "AT&T <b> café — …"
+        assert html_to_text("double &amp;amp; stays") == "double &amp; stays"
+
+    def test_script_style_and_comments_dropped(self) -> None:
+        html = "<style>p{color:red}</style><p>Keep<script>alert('x')</script> this</p><!-- gone -->"
+        assert html_to_text(html) == "Keep this"
+
+    def test_nbsp_and_entity_newlines_collapse(self) -> None:
+        assert html_to_text("a&nbsp;&nbsp;b&#10;&#10;c") == "a b c"
+
+    def test_headings_lists_blockquote(self) -> None:
+        html = "<h2>Steps</h2><ul><li>Call</li><li>Wait</li></ul><blockquote>Quote</blockquote>"
+        assert html_to_text(html) == "Steps\n\nCall\n\nWait\n\nQuote"
+
+    def test_double_br_is_a_paragraph(self) -> None:
+        assert html_to_text("one<br><br>two<br>three") == "one\n\ntwo\nthree"
+
+    def test_malformed_markup(self) -> None:
+        assert html_to_text("<div><p>Unclosed <b>bold & junk") == "Unclosed bold & junk"
+        assert html_to_text("<<<>>>") == "<<<>>>"
+
+    def test_empty_and_whitespace(self) -> None:
+        assert html_to_text("") == ""
+        assert html_to_text("  <p> </p> <br> ") == ""
+
+    def test_mentions_survive_as_text(self) -> None:
+        # Neutralizing mentions is the formatter's job; the parser keeps the words.
+        assert html_to_text("&lt;@123&gt; @everyone") == "<@123> @everyone"
+
+    def test_sentinel_characters_in_input_are_removed(self) -> None:
+        assert html_to_text("a\ue000b\ue001c") == "abc"
+
+    def test_controls_and_surrogates_removed(self) -> None:
+        assert html_to_text("a\x00b\x07c\ud800d") == "abcd"
+        assert scrub("x\x00\x1f\x7fy\ufffe") == "xy"
+
+    def test_input_is_capped(self) -> None:
+        big = "<p>" + "word " * (MAX_HTML_INPUT // 5 + 1000)
+        start = time.perf_counter()
+        out = html_to_text(big)
+        assert time.perf_counter() - start < 5
+        assert len(out) <= MAX_HTML_INPUT
+
+
+class TestPlainToText:
+    def test_keeps_paragraphs_and_strips_markup(self) -> None:
+        text = "Line one\nline two\r\n\r\nNew <script>x</script>para & more"
+        assert plain_to_text(text) == "Line one\nline two\n\nNew para & more"
+
+    def test_empty(self) -> None:
+        assert plain_to_text("") == ""
+
+
+class TestCleanInline:
+    def test_one_line(self) -> None:
+        assert clean_inline("  a\n\nb\t c\u00a0d  ") == "a b c d"
+
+    def test_empty(self) -> None:
+        assert clean_inline(" \n ") == ""
+
+
+class TestWordPressBoilerplate:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Kits at meetings […]", "Kits at meetings"),
+            ("Kits at meetings [...]", "Kits at meetings"),
+            ("Kits at meetings [&hellip;]", "Kits at meetings"),
+            ("Kits at meetings &hellip;", "Kits at meetings"),
+            ("Kits at meetings …", "Kits at meetings"),
+            (
+                "Kits.\n\nThe post Carrying naloxone appeared first on Steady Ground.",
+                "Kits.",
+            ),
+            (
+                "Kits […]\n\nThe post A: B appeared first on Site – Notes.",
+                "Kits",
+            ),
+            ("Both tools help. Continue reading SMART and 12-step →", "Both tools help."),
+            ("Both tools help. Continue reading →", "Both tools help."),
+            ("Both tools help. Continue reading", "Both tools help."),
+            ("Half the risk. Read more", "Half the risk."),
+            ("Half the risk. Read More »", "Half the risk."),
+            ("Half the risk. READ MORE...", "Half the risk."),
+        ],
+    )
+    def test_trailers_removed(self, text: str, expected: str) -> None:
+        assert strip_wordpress_boilerplate(text) == expected
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "I want to read more.",
+            "Keep reading the literature; continue reading with a sponsor",
+            "The post office was closed.",
+            "It ended with an ellipsis…",
+            "",
+        ],
+    )
+    def test_ordinary_text_untouched(self, text: str) -> None:
+        assert strip_wordpress_boilerplate(text) == text
+
+    def test_only_at_the_end(self) -> None:
+        text = "Read more about [...] harm reduction here."
+        assert strip_wordpress_boilerplate(text) == text
+
+
+class TestTruncateWords:
+    def test_short_text_unchanged(self) -> None:
+        assert truncate_words("one day at a time", 17) == "one day at a time"
+
+    def test_cuts_at_word_boundary(self) -> None:
+        assert truncate_words("one day at a time", 12) == "one day at…"
+        assert len(truncate_words("one day at a time", 12)) <= 12
+
+    def test_cut_exactly_before_space(self) -> None:
+        assert truncate_words("one day at a time", 8) == "one day…"
+
+    def test_long_word_is_hard_cut(self) -> None:
+        assert truncate_words("supercalifragilistic", 10) == "supercali…"
+
+    def test_trailing_punctuation_dropped(self) -> None:
+        assert truncate_words("Sober, clean, free", 9) == "Sober…"
+
+    def test_custom_ellipsis(self) -> None:
+        assert truncate_words("one day at a time", 12, ellipsis="...") == "one day..."
+
+    def test_tiny_limits(self) -> None:
+        assert truncate_words("hello", 1) == "…"
+        assert truncate_words("hello", 0) == ""
+        assert truncate_words("hello", 2, ellipsis="...") == ".."
+
+    def test_never_exceeds_limit(self) -> None:
+        text = "Recovery is a process, not an event; it is lived one day at a time. " * 5
+        for limit in range(len(text) + 2):
+            assert len(truncate_words(text, limit)) <= limit
+
+
+class TestFold:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Café", "cafe"),
+            ("CAFÉ", "cafe"),
+            ("Straße", "strasse"),
+            ("Naïve Résumé", "naive resume"),
+            ("ﬁx", "fix"),
+            ("12-Step", "12-step"),
+            ("plain ascii", "plain ascii"),
+        ],
+    )
+    def test_fold(self, text: str, expected: str) -> None:
+        assert fold(text) == expected
+
+    def test_equivalence(self) -> None:
+        assert fold("Montréal") == fold("MONTREAL") == fold("Montre\u0301al")
