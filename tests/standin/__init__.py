@@ -1,0 +1,23 @@
+"""A local Discord stand-in for end-to-end tests; see tests/README.md."""
+
+from tests.standin.errors import DiscordError, SchemaError
+from tests.standin.harness import BotProcess, running_bot
+from tests.standin.interactions import InteractionRecord
+from tests.standin.server import StandIn
+from tests.standin.world import Channel, Guild, Member, Message, Role, User, World
+
+__all__ = [
+    "BotProcess",
+    "Channel",
+    "DiscordError",
+    "Guild",
+    "InteractionRecord",
+    "Member",
+    "Message",
+    "Role",
+    "SchemaError",
+    "StandIn",
+    "User",
+    "World",
+    "running_bot",
+]

@@ -1,0 +1,25 @@
+"""pytest plugin: the `discord_standin` fixture (enable with pytest_plugins in conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.standin.client import reset_discord
+from tests.standin.server import StandIn
+
+
+@pytest.fixture
+async def discord_standin() -> AsyncIterator[StandIn]:
+    """A local Discord on 127.0.0.1 with the default world; fails the test on unknown routes."""
+    standin = StandIn()
+    await standin.start()
+    try:
+        yield standin
+    finally:
+        await standin.stop()
+        reset_discord()
+    if standin.unknown_routes:
+        pytest.fail("the bot called routes the stand-in does not know (404): "
+                    + ", ".join(standin.unknown_routes), pytrace=False)
