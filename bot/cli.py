@@ -337,7 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return asyncio.run(args.handler(settings, args))
+        code: int = asyncio.run(args.handler(settings, args))
+        return code
     except LanternError as exc:
         print(f"lantern: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,6 @@ nothing already stored is announced again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import random
@@ -18,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import FetchError, LanternError, NotAFeedError
@@ -348,9 +348,12 @@ class FeedEngine:
                         if not task.cancelled() and (exc := task.exception()) is not None:
                             log.error("poll of feed %s crashed", feed_id, exc_info=exc)
         finally:
-            pending = [*inflight.values(), *([comments] if comments else [])]
-            for task in pending:
-                task.cancel()
+            pending: list[asyncio.Task[Any]] = [
+                *inflight.values(),
+                *([comments] if comments else []),
+            ]
+            for t in pending:
+                t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _sleep(
@@ -361,16 +364,12 @@ class FeedEngine:
         if next_due is not None:
             timeout = min(timeout, max(0.05, (next_due - self.clock()).total_seconds()))
         self._wake.clear()
-        waiters: set[asyncio.Future[object]] = {
-            asyncio.ensure_future(stop.wait()),
-            asyncio.ensure_future(self._wake.wait()),
-            *inflight.values(),
-        }
+        signals = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
         try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [*signals, *inflight.values()], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            for w in waiters:
-                if w not in inflight.values():
-                    w.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await w
+            for w in signals:
+                w.cancel()
+            await asyncio.gather(*signals, return_exceptions=True)

@@ -135,6 +135,7 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    note_skipped: int = 0  # older articles of its batch left unposted (a note says so)
 
 
 @dataclass(frozen=True, slots=True)

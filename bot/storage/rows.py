@@ -119,6 +119,7 @@ def to_delivery(r: sqlite3.Row) -> Delivery:
         last_error=r["last_error"],
         created_at=req_dt(r["created_at"]),
         sent_at=dt(r["sent_at"]),
+        note_skipped=r["note_skipped"],
     )
 
 

@@ -294,10 +294,6 @@ class GuildQueries(rows.Connections):
         )
         return {r["article_id"]: rows.to_delivery(r) for r in found}
 
-    async def delivery_note_count(self, delivery_id: int) -> int:
-        row = await self._one("SELECT note_skipped FROM deliveries WHERE id = ?", (delivery_id,))
-        return 0 if row is None else int(row[0])
-
     async def mark_delivery_sent(
         self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
     ) -> None:
