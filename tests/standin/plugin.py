@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.standin.client import reset_discord
+from tests.standin.harness import running_bot
 from tests.standin.server import StandIn
+from tests.standin.testbot import SampleBot
 
 
 @pytest.fixture
@@ -23,3 +25,11 @@ async def discord_standin() -> AsyncIterator[StandIn]:
     if standin.unknown_routes:
         pytest.fail("the bot called routes the stand-in does not know (404): "
                     + ", ".join(standin.unknown_routes), pytrace=False)
+
+
+@pytest.fixture
+async def standin_bot(discord_standin: StandIn) -> AsyncIterator[SampleBot]:
+    """The stand-in's own small test bot, connected and ready (commands synced)."""
+    bot = SampleBot(guild_id=discord_standin.guild.id)
+    async with running_bot(discord_standin, bot):
+        yield bot

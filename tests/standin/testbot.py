@@ -88,7 +88,7 @@ class FeedGroup(app_commands.Group, name="feed", description="Manage feeds"):
         await interaction.response.send_message(f"settings view={view}", ephemeral=True)
 
 
-class TestBot(commands.Bot):
+class SampleBot(commands.Bot):
     """Records what it sees so tests can assert on the bot's side too."""
 
     def __init__(self, guild_id: int | None = None, **options: Any) -> None:
@@ -174,6 +174,18 @@ class TestBot(commands.Bot):
                 embed=discord.Embed(title=title, url="https://example.org/a"), applied_tags=tags)
             await interaction.response.send_message(f"forum {created.thread.id}", ephemeral=True)
 
+        @tree.command(name="cleanup", description="Edit and delete responses and follow-ups")
+        async def cleanup(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("temporary")
+            await interaction.edit_original_response(content="edited original")
+            original = await interaction.original_response()
+            followup = await interaction.followup.send("follow-up", wait=True)
+            await followup.edit(content="edited follow-up")
+            fetched = await interaction.followup.fetch_message(followup.id)
+            await followup.delete()
+            await interaction.delete_original_response()
+            self.events.append(("cleanup", (original.content, fetched.content)))
+
         @tree.command(name="panel", description="Show the button panel")
         async def panel(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("Panel", view=Panel())
@@ -252,7 +264,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     configure_discord(os.environ["DISCORD_API_BASE"], os.environ["DISCORD_GATEWAY_URL"])
     guild = os.environ.get("STANDIN_GUILD_ID")
-    bot = TestBot(guild_id=int(guild) if guild else None)
+    bot = SampleBot(guild_id=int(guild) if guild else None)
     async with bot:
         await bot.start(os.environ["DISCORD_TOKEN"])
 

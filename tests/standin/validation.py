@@ -159,9 +159,11 @@ def validate_message(payload: dict[str, Any], *, prefix: tuple[str | int, ...] =
 
 def is_empty_message(payload: dict[str, Any], files: int = 0) -> bool:
     """Discord's 50006: nothing to show."""
+    visible = ("title", "description", "fields", "image", "thumbnail", "author", "footer", "url")
+    embeds = [e for e in payload.get("embeds") or [] if any(e.get(k) for k in visible)]
     return not (
         payload.get("content")
-        or payload.get("embeds")
+        or embeds
         or payload.get("components")
         or payload.get("sticker_ids")
         or payload.get("poll")
