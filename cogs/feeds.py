@@ -1,0 +1,7 @@
+"""Placeholder until the feeds commands land."""
+
+from discord.ext import commands
+
+
+async def setup(bot: commands.Bot) -> None:
+    pass
