@@ -64,10 +64,11 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.current: Session | None = None
         self.connections = 0
-        self.close_codes: list[int] = []
+        self.close_codes: list[int] = []  # codes the stand-in closed sockets with
         self.sockets: set[web.WebSocketResponse] = set()
         self.heartbeat_interval_ms = 41250
         self.received: list[dict[str, Any]] = []
+        self.connect_paths: list[str] = []
 
     # -- dispatch -----------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Gateway:
         ws = session.ws
         session.ws = None
         if ws is not None and not ws.closed:
-            await ws.close(code=code, message=b"stand-in closed the connection")
+            await self._close(ws, code, b"stand-in closed the connection")
 
     def drop(self) -> None:
         """Abort the TCP connection without a close frame (network failure)."""
@@ -137,6 +138,7 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.connections += 1
+        self.connect_paths.append(request.path)
         self.sockets.add(ws)
         session: Session | None = None
         try:
@@ -158,8 +160,6 @@ class Gateway:
                     await self._members_chunk(ws, session, frame.get("d") or {})
         finally:
             self.sockets.discard(ws)
-            if ws.close_code is not None:
-                self.close_codes.append(ws.close_code)
             if session is not None and session.ws is ws:
                 session.ws = None
             self.standin.notify()
@@ -169,11 +169,11 @@ class Gateway:
                         data: dict[str, Any]) -> Session | None:
         standin = self.standin
         if data.get("token") != standin.world.token:
-            await ws.close(code=4004, message=b"Authentication failed.")
+            await self._close(ws, 4004, b"Authentication failed.")
             return None
         intents = int(data.get("intents") or 0)
         if intents & PRIVILEGED & ~standin.privileged_intents:
-            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            await self._close(ws, 4014, b"Disallowed intent(s).")
             return None
         session = Session(id=secrets.token_hex(16), intents=intents, ws=ws, request=request)
         if self.current is not None:
@@ -206,14 +206,14 @@ class Gateway:
                       data: dict[str, Any]) -> Session | None:
         session = self.sessions.get(str(data.get("session_id")))
         if data.get("token") != self.standin.world.token:
-            await ws.close(code=4004, message=b"Authentication failed.")
+            await self._close(ws, 4004, b"Authentication failed.")
             return None
         if session is None or not session.resumable:
             await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
             return None
         seq = int(data.get("seq") or 0)
         if seq > session.seq:
-            await ws.close(code=4007, message=b"Invalid seq.")
+            await self._close(ws, 4007, b"Invalid seq.")
             return None
         session.ws = ws
         session.request = request
@@ -245,6 +245,10 @@ class Gateway:
             session.buffer.append(frame)
         assert session.ws is not None
         await session.ws.send_str(json.dumps(frame))
+
+    async def _close(self, ws: web.WebSocketResponse, code: int, message: bytes) -> None:
+        self.close_codes.append(code)
+        await ws.close(code=code, message=message)
 
     async def close_all(self) -> None:
         for ws in list(self.sockets):

@@ -37,7 +37,10 @@ MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
-ALL = (1 << 51) - 1
+# Every permission Discord defines as of API v10 (bits 0-52; bit 47 is unassigned).
+ALL = 0x1F7FFFFFFFFFFF
+# The channel-scoped bits; without View Channel a member keeps only the others.
+ALL_CHANNEL = 0x1E64FDB3F7FF51
 
 # What a fresh community server gives @everyone (trimmed to text permissions).
 EVERYONE_DEFAULT = (
@@ -102,7 +105,7 @@ def channel_permissions(guild: Guild, channel: Channel, user_id: int) -> int:
     if own is not None and own.type == 1:
         perms = (perms & ~own.deny) | own.allow
     if not perms & VIEW_CHANNEL:
-        return 0
+        return perms & ~ALL_CHANNEL
     send_bit = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
     if not perms & send_bit:
         perms &= ~_NEEDS_SEND

@@ -91,9 +91,10 @@ class FeedGroup(app_commands.Group, name="feed", description="Manage feeds"):
 class SampleBot(commands.Bot):
     """Records what it sees so tests can assert on the bot's side too."""
 
-    def __init__(self, guild_id: int | None = None, **options: Any) -> None:
+    def __init__(self, guild_id: int | None = None, *, message_content: bool = True,
+                 **options: Any) -> None:
         intents = discord.Intents.default()
-        intents.message_content = True
+        intents.message_content = message_content
         intents.members = True
         options.setdefault("guild_ready_timeout", 0.05)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
