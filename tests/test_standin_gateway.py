@@ -208,7 +208,8 @@ async def test_threads_by_members(discord_standin: StandIn, standin_bot: SampleB
     await s.update_thread(thread, locked=True)
     await s.wait_for(lambda: thread.id in standin_bot.seen("thread_update"), 2, "update")
     assert standin_bot.get_channel(thread.id).locked  # type: ignore[union-attr]
-    await s.set_role_permissions(s.role("Lantern"), s.role("Lantern").permissions & ~P.MANAGE_THREADS)
+    lantern = s.role("Lantern")
+    await s.set_role_permissions(lantern, lantern.permissions & ~P.MANAGE_THREADS)
     with pytest.raises(discord.Forbidden) as err:
         await cached.send("locked thread")
     assert err.value.code == 160005

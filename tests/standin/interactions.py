@@ -1,7 +1,8 @@
 """Interactions: what a test invokes (commands, autocomplete, buttons, modals) and the
 callback / follow-up / @original routes the bot answers them on."""
 
-# ruff: noqa: ASYNC109 -- time-bounded waits are this API's purpose.
+# Time-bounded waits (a timeout parameter) are what this API is for.
+# ruff: noqa: ASYNC109
 from __future__ import annotations
 
 import secrets
@@ -245,8 +246,8 @@ class Interactions:
             ok = isinstance(value, int) if otype == V.INTEGER else isinstance(value, int | float)
             if not ok or isinstance(value, bool):
                 raise E.SchemaError(f"option {name!r} takes a number, got {value!r}")
-            if "min_value" in option and value < option["min_value"] or \
-                    "max_value" in option and value > option["max_value"]:
+            if ("min_value" in option and value < option["min_value"]) or \
+                    ("max_value" in option and value > option["max_value"]):
                 raise E.SchemaError(f"option {name!r}: {value} outside the registered range")
         elif otype == V.BOOLEAN:
             if not isinstance(value, bool):

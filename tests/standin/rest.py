@@ -217,7 +217,7 @@ class Rest:
         found = self.s.world.find_channel(channel_id)
         if found is None:
             raise E.unknown_channel()
-        guild, channel = found
+        guild, _channel = found
         if guild is not None and not guild.bot_present:
             raise E.missing_access()
         return found
@@ -310,8 +310,8 @@ class Rest:
 
     def _command_scope(self, call: Call) -> int | None:
         if int(call.params["app_id"]) != self.s.world.application_id:
-            raise E.DiscordError(403, 20012,
-                                 "You are not authorized to perform this action on this application")
+            raise E.DiscordError(
+                403, 20012, "You are not authorized to perform this action on this application")
         if "guild_id" in call.params:
             guild = self.guild(call.id("guild_id"))
             return guild.id
@@ -388,7 +388,7 @@ class Rest:
     # -- channels -------------------------------------------------------------------
 
     async def get_channel(self, call: Call) -> Any:
-        guild, channel, _ = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, _ = self.viewable_channel(call.id("channel_id"))
         data = channel.payload()
         if channel.type == DM:
             data["recipients"] = [self.s.world.users[channel.recipient_id or 0].payload()]
@@ -446,7 +446,7 @@ class Rest:
         await self.s.announce_channel_update(guild, channel)
 
     async def typing(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, _channel, _perms = self.viewable_channel(call.id("channel_id"))
         return None
 
     # -- messages -------------------------------------------------------------------
@@ -593,14 +593,14 @@ class Rest:
         return self.s.message_payload(msg, guild)
 
     async def delete_message(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, perms = self.viewable_channel(call.id("channel_id"))
         msg = self.message(channel.id, call.id("message_id"))
         if msg.author.id != self.s.world.bot.id and not perms & P.MANAGE_MESSAGES:
             raise E.missing_permissions()
         await self.s.delete_message(msg, by_bot=True)
 
     async def bulk_delete(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, perms = self.viewable_channel(call.id("channel_id"))
         if not perms & P.MANAGE_MESSAGES:
             raise E.missing_permissions()
         ids = [int(i) for i in (call.body or {}).get("messages", [])]
@@ -627,7 +627,7 @@ class Rest:
         return self.s.message_payload(msg, guild)
 
     async def add_reaction(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, perms = self.viewable_channel(call.id("channel_id"))
         msg = self.message(channel.id, call.id("message_id"))
         if not perms & P.READ_MESSAGE_HISTORY:
             raise E.missing_access()
@@ -636,7 +636,7 @@ class Rest:
         msg.reactions.add(call.params["emoji"])
 
     async def remove_reaction(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, _perms = self.viewable_channel(call.id("channel_id"))
         msg = self.message(channel.id, call.id("message_id"))
         msg.reactions.discard(call.params["emoji"])
 
@@ -714,14 +714,14 @@ class Rest:
         return thread.payload()
 
     async def archived_threads(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        guild, channel, _perms = self.viewable_channel(call.id("channel_id"))
         threads = [] if guild is None else [
             t.payload() for t in guild.channels.values()
             if t.is_thread and t.parent_id == channel.id and t.archived]
         return {"threads": threads, "members": [], "has_more": False}
 
     async def no_content_thread(self, call: Call) -> Any:
-        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        _guild, channel, _perms = self.viewable_channel(call.id("channel_id"))
         if not channel.is_thread:
             raise E.DiscordError(400, 50024, "Cannot execute action on this channel type")
 

@@ -1,6 +1,7 @@
 """StandIn: a Discord-compatible HTTP + websocket server on 127.0.0.1, and the test API."""
 
-# ruff: noqa: ASYNC109 -- time-bounded waits are this API's purpose.
+# Time-bounded waits (a timeout parameter) are what this API is for.
+# ruff: noqa: ASYNC109
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ from tests.standin import permissions as P
 from tests.standin.errors import SchemaError
 from tests.standin.gateway import INTENT_MESSAGE_CONTENT, PRIVILEGED, Gateway
 from tests.standin.interactions import LOADING, InteractionRecord, Interactions
-from tests.standin.rest import Rest, RequestRecord, json_response
+from tests.standin.rest import RequestRecord, Rest, json_response
 from tests.standin.world import (
     DM,
     TEXT,

@@ -119,9 +119,8 @@ def validate_message(payload: dict[str, Any], *, prefix: tuple[str | int, ...] =
     for i, embed in enumerate(embeds):
         total += validate_embed(errors, (*prefix, "embeds", i), embed)
     if total > EMBED_TOTAL_MAX:
-        errors.add(
-            (*prefix, "embeds"), "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
-        )
+        errors.add((*prefix, "embeds"), "MAX_EMBED_SIZE_EXCEEDED",
+                   "Embed size exceeds maximum size of 6000")
     nonce = payload.get("nonce")
     if nonce is not None and len(str(nonce)) > NONCE_MAX:
         errors.add((*prefix, "nonce"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
@@ -152,7 +151,8 @@ def validate_message(payload: dict[str, Any], *, prefix: tuple[str | int, ...] =
                 else:
                     cid = comp.get("custom_id")
                     if not cid:
-                        errors.add((*cpath, "custom_id"), "BASE_TYPE_REQUIRED", "This field is required")
+                        errors.add((*cpath, "custom_id"), "BASE_TYPE_REQUIRED",
+                                   "This field is required")
                     _max_len(errors, (*cpath, "custom_id"), cid, 100)
     return errors
 
