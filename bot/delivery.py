@@ -226,7 +226,7 @@ class DeliveryWorker:
             await self._unusable(d, sub.added_by, exc)
             return False
         except discord.HTTPException as exc:
-            if exc.status >= 500:
+            if exc.status >= 500 or exc.status == 429:  # discord.py's own retries ran out
                 return await self._retry(d, f"Discord answered {exc.status}")
             log.error("delivery %s rejected by Discord: %s %s", d.id, exc.status, exc.text)
             await self.store.mark_delivery_done(d.id, "failed", f"rejected: {exc.text}"[:500])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.engine import utcnow
@@ -35,3 +37,165 @@ async def test_new_articles_are_posted_once_in_order(lantern: Lantern) -> None:
     titles = [m.embeds[0]["title"] for m in lantern.standin.bot_messages("general")]
     assert titles == ["Article 1", "Article 2", "Article 3", "Article 4"]
     assert all(m.nonce for m in lantern.standin.bot_messages("general"))
+
+
+async def eventually(check, timeout: float = 5.0):
+    """Poll an async check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.02)
+
+
+def bot_posts(lantern: Lantern, channel: str) -> list:
+    return lantern.standin.bot_messages(channel)
+
+
+async def wait_posts(lantern: Lantern, channel: str, n: int, timeout: float = 5.0) -> list:
+    await lantern.standin.wait_for(lambda: len(bot_posts(lantern, channel)) >= n, timeout)
+    return bot_posts(lantern, channel)
+
+
+async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
+    items = [{"title": "@everyone relapse is part of <@123> recovery @here", "guid": "x",
+              "link": "http://example.org/x", "description": "@everyone read this <@&456>"}]
+    url = lantern.feeds.serve("/feed", rss(items, title="@everyone News"))
+    await subscribe(lantern, "general", url)
+    (msg,) = await wait_posts(lantern, "general", 1)
+    assert not msg.pings.anyone
+    assert msg.allowed_mentions == {"parse": []} or not msg.allowed_mentions.get("parse")
+
+
+async def test_role_ping_only_when_configured(lantern: Lantern) -> None:
+    role = lantern.standin.role("Moderators")
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
+    await subscribe(lantern, "general", url, mention_role_id=role.id)
+    (msg,) = await wait_posts(lantern, "general", 1)
+    assert msg.pings.roles == {role.id}
+    assert not msg.pings.everyone and not msg.pings.users
+
+
+async def test_compact_style_is_one_line(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
+    await subscribe(lantern, "general", url, style="compact")
+    (msg,) = await wait_posts(lantern, "general", 1)
+    assert msg.embeds == []
+    assert "Article 0" in msg.content and "http://example.org/posts/0" in msg.content
+    assert "\n" not in msg.content
+
+
+async def test_announcement_and_forum_channels(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
+    await subscribe(lantern, "announcements", url, backlog=2)
+    await subscribe(lantern, "recovery-writing", url, backlog=2)
+    assert len(await wait_posts(lantern, "announcements", 2)) == 2
+    forum = lantern.standin.channel("recovery-writing")
+    await lantern.standin.wait_for(lambda: len(lantern.standin.threads(forum)) == 2)
+    names = sorted(t.name for t in lantern.standin.threads(forum))
+    assert names == ["Article 0", "Article 1"]
+    # each forum post is the article's discussion in this guild
+    article = (await lantern.core.store.latest_articles(1))[0]
+    discussion = await eventually(
+        lambda: lantern.core.store.discussion(lantern.standin.guild.id, article.id)
+    )
+    assert discussion is not None and discussion.channel_id == forum.id
+
+
+async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
+    await subscribe(lantern, "general", url, backlog=2, threads=True)
+    general = lantern.standin.channel("general")
+    await lantern.standin.wait_for(lambda: len(lantern.standin.threads(general)) == 2)
+    assert sorted(t.name for t in lantern.standin.threads(general)) == ["Article 0", "Article 1"]
+    for article in await lantern.core.store.latest_articles(2):
+        d = await eventually(
+            lambda a=article: lantern.core.store.discussion(lantern.standin.guild.id, a.id)
+        )
+        assert d is not None
+
+
+async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
+    items = [{"title": "After the overdose: a mother's story", "guid": "od",
+              "link": "http://example.org/od", "description": "She found him not breathing."}]
+    url = lantern.feeds.serve("/feed", rss(items))
+    await subscribe(lantern, "general", url)
+    (msg,) = await wait_posts(lantern, "general", 1)
+    assert "Content warning" in msg.content and "overdose" in msg.content.lower()
+    assert "||" in msg.embeds[0]["description"]
+
+
+async def test_missing_permissions_pause_and_tell_once(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
+    log_channel = lantern.standin.channel("general")
+    await lantern.core.store.update_guild_settings(
+        lantern.standin.guild.id, log_channel_id=log_channel.id
+    )
+    sub = await subscribe(lantern, "read-only", url, backlog=2)
+    notices = await wait_posts(lantern, "general", 1)
+    assert "paused" in notices[0].content.lower()
+    stored = await lantern.core.store.get_subscription(sub.id)
+    assert stored is not None and stored.paused and "permission" in (stored.pause_reason or "")
+    lantern.feeds.serve("/feed", rss(numbered_items(0, 4)))
+    await lantern.poll()
+    await lantern.poll()
+    assert len(bot_posts(lantern, "general")) == 1  # told once, not on every attempt
+    assert bot_posts(lantern, "read-only") == []
+
+
+async def test_channel_deleted_mid_run(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
+    sub = await subscribe(lantern, "no-embeds", url)  # any channel we then delete
+    await lantern.standin.delete_channel("no-embeds")
+
+    async def paused() -> bool:
+        s = await lantern.core.store.get_subscription(sub.id)
+        return bool(s and s.paused)
+
+    assert await eventually(paused)
+
+
+async def test_server_errors_are_retried(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
+    lantern.standin.fail_next("POST", "/channels/{channel_id}/messages", 502, times=1)
+    await subscribe(lantern, "general", url, backlog=2)
+    posts = await wait_posts(lantern, "general", 2, timeout=15)
+    assert [m.embeds[0]["title"] for m in posts] == ["Article 0", "Article 1"]
+
+
+async def test_rate_limit_storm_loses_nothing(lantern: Lantern) -> None:
+    lantern.standin.fail_next("POST", "/channels/{channel_id}/messages", 429, times=6,
+                              retry_after=0.05)
+    lantern.standin.enable_message_rate_limit(5, 1.0)
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 8)))
+    await subscribe(lantern, "general", url, backlog=8)
+    posts = await wait_posts(lantern, "general", 8, timeout=20)
+    assert [m.embeds[0]["title"] for m in posts] == [f"Article {n}" for n in range(8)]
+
+
+async def test_gateway_resume_keeps_posting(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
+    await subscribe(lantern, "general", url)
+    await wait_posts(lantern, "general", 1)
+    await lantern.standin.force_reconnect()
+    await lantern.standin.wait_resumed()
+    lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
+    await lantern.poll()
+    assert len(await wait_posts(lantern, "general", 2)) == 2
+
+
+async def test_bot_removed_from_guild_stops_its_subscriptions(lantern: Lantern) -> None:
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
+    sub = await subscribe(lantern, "general", url)
+    await wait_posts(lantern, "general", 1)
+    await lantern.standin.remove_bot()
+    await lantern.standin.wait_for(lambda: lantern.bot.get_guild(lantern.standin.guild.id) is None)
+
+    async def removed() -> bool:
+        return (await lantern.core.store.guild_settings(sub.guild_id)).removed_at is not None
+
+    assert await eventually(removed)
+    lantern.feeds.serve("/feed", rss(numbered_items(0, 3)))
+    await lantern.core.engine.poll_due(all_=True)
+    assert await lantern.core.store.due_deliveries(utcnow()) == []

@@ -252,3 +252,16 @@ async def test_comments_are_stored_once(store: SqliteStorage) -> None:
     assert await store.comment_polls_due(T0, T0 - timedelta(days=14)) == []
     article = await store.get_article(aid)
     assert article is not None and article.comment_count == 3
+
+
+async def test_a_retrying_delivery_holds_back_newer_ones_in_its_channel(
+    store: SqliteStorage,
+) -> None:
+    feed = await store.add_feed("https://example.org/feed", T0)
+    await store.record_success(feed.id, ok(art(1), art(2)))
+    await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0, backlog=2)
+    first, second = await store.due_deliveries(T0)
+    await store.mark_delivery_retry(first.id, error="502", next_attempt_at=T0 + timedelta(60))
+    assert await store.due_deliveries(T0) == []  # publication order is kept
+    later = await store.due_deliveries(T0 + timedelta(61))
+    assert [d.id for d in later] == [first.id, second.id]

@@ -259,8 +259,14 @@ class GuildQueries(rows.Connections):
             " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
             " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND s.paused = 0"
             " AND g.removed_at IS NULL"
+            # an older article waiting for a retry holds back the newer ones in its channel
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d2"
+            "   JOIN subscriptions s2 ON s2.id = d2.subscription_id"
+            "   JOIN articles a2 ON a2.id = d2.article_id"
+            "   WHERE s2.channel_id = s.channel_id AND d2.status = 'pending' AND s2.paused = 0"
+            "   AND d2.next_attempt_at > ? AND (a2.published_at, a2.id) < (a.published_at, a.id))"
             " ORDER BY s.channel_id, a.published_at, a.id LIMIT ?",
-            (rows.ts(now), limit),
+            (rows.ts(now), rows.ts(now), limit),
         )
         return [rows.to_delivery(r) for r in found]
 
