@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.models import Article, ParsedArticle
+from bot.models import Article, Comment, ParsedArticle
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +59,35 @@ class SearchQuery:
     guild_id: int | None = None
     feed_id: int | None = None
     author: str | None = None
-    after: datetime | None = None
-    before: datetime | None = None
+    after: datetime | None = None  # inclusive
+    before: datetime | None = None  # exclusive
     sort: Literal["relevance", "newest"] = "relevance"
     limit: int = 10
     offset: int = 0
     exclude_ids: tuple[int, ...] = ()
+    comments: bool = False  # also match source comments; hits carry the matching ones
+    window: int | None = None  # only the newest `window` indexed articles (by id)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentHit:
+    comment: Comment
+    snippet: str  # \x02 ... \x03 markers like SearchHit.snippet
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     article: Article
     snippet: str  # matched terms wrapped in \x02 ... \x03 for the renderer to mark up
-    rank: float
+    rank: float  # lower is better (bm25); 0.0 when sorted by date
+    comments: tuple[CommentHit, ...] = ()  # matching source comments, best first
+    via_comments: bool = False  # only its comments matched, not the article
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMatch:
+    """An autocomplete choice."""
+
+    article_id: int
+    title: str
+    published_at: datetime

@@ -1,0 +1,532 @@
+"""bot.search (parser, builder, vocabulary, dates, snippets) and the SQLite search
+queries, through a real SQLite file."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import search as S
+from bot.errors import InvalidSearchQueryError
+from bot.models import ParsedArticle, ParsedComment
+from bot.storage import SearchQuery, SqliteStorage, SuccessOutcome
+
+NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
+GUILD_A, GUILD_B = 111, 222
+
+
+# -- parser ------------------------------------------------------------------------
+
+
+def test_parse_words_phrases_exclusions_prefixes() -> None:
+    p = S.parse_query('stop drinking "one day at a time" -relapse recov* -"rock bottom"')
+    assert p.terms == ("stop", "drinking")
+    assert p.phrases == ("one day at a time",)
+    assert p.excluded == ("relapse", "rock bottom")
+    assert p.prefixes == ("recov",)
+    assert not p.truncated
+
+
+def test_parse_unterminated_quote_runs_to_the_end() -> None:
+    assert S.parse_query('naloxone "saves lives').phrases == ("saves lives",)
+
+
+def test_parse_smart_quotes_and_punctuation() -> None:
+    p = S.parse_query("“harm reduction” title:fentanyl (alcohol) a,b 12-step don't")
+    assert p.phrases == ("harm reduction",)
+    assert p.terms == ("title", "fentanyl", "alcohol", "a", "b", "12-step", "don't")
+
+
+def test_parse_short_prefix_is_a_plain_word() -> None:
+    p = S.parse_query("ab* x*")
+    assert p.prefixes == ()
+    assert p.terms == ("ab", "x")
+
+
+def test_parse_strips_control_and_invisible_characters() -> None:
+    p = S.parse_query("na\x00lox\x02one\u200b \x1bsober\tliving\n")
+    assert p.terms == ("na", "lox", "one", "sober", "living")
+
+
+def test_parse_drops_tokens_without_letters_or_digits() -> None:
+    p = S.parse_query('--- *** ^^ "" "!!" - ( ) :')
+    assert p.empty and p.excluded == ()
+
+
+def test_parse_caps_terms_and_length() -> None:
+    p = S.parse_query(" ".join(f"w{i}" for i in range(100)))
+    assert len(p.terms) == S.MAX_TERMS and p.truncated
+    long = S.parse_query("x" * 2000)
+    assert long.truncated and len(long.terms[0]) == S.MAX_QUERY_CHARS
+
+
+# -- builder and vocabulary ---------------------------------------------------------
+
+
+def test_every_token_is_quoted() -> None:
+    assert S.quote('say "hi"') == '"say ""hi"""'
+    match = S.build_match(S.parse_query("NEAR(a b) OR AND NOT title:x ^y"), S.Vocabulary())
+    # operators are plain words (and, or, not are ignored as common words)
+    assert match == '("NEAR" AND "b" AND "title" AND "x" AND "y")'
+
+
+def test_exclusions_and_phrases() -> None:
+    match = S.build_match(S.parse_query('"relapse prevention" plan -fentanyl'), S.Vocabulary())
+    assert match == '("plan" AND "relapse prevention") NOT "fentanyl"'
+
+
+def test_only_exclusions_or_nothing_is_rejected() -> None:
+    for text in ("", "   ", "-alcohol -opioids", "*** ---", "\x00\x01"):
+        with pytest.raises(InvalidSearchQueryError, match="Type at least one word"):
+            S.build_match(S.parse_query(text))
+
+
+def test_stopwords_are_ignored_unless_alone() -> None:
+    vocab = S.Vocabulary()
+    assert S.build_match(S.parse_query("how to stop drinking"), vocab) == '("stop" AND "drinking")'
+    assert S.build_match(S.parse_query("the who"), vocab) == '("the" AND "who")'
+
+
+def test_vocabulary_expands_both_ways() -> None:
+    vocab = S.default_vocabulary()
+    assert S.build_match(S.parse_query("AA meetings"), vocab) == (
+        '(("AA" OR "Alcoholics Anonymous") AND "meetings")'
+    )
+    assert S.build_match(S.parse_query("alcoholics ANONYMOUS"), vocab) == (
+        '("alcoholics ANONYMOUS" OR "AA")'
+    )
+    assert S.build_match(S.parse_query("MAT"), vocab).startswith(
+        '("MAT" OR "medication-assisted treatment"'
+    )
+    twelve = S.build_match(S.parse_query("twelve-step program"), vocab)
+    assert '"12-step"' in twelve and '"twelve-step"' in twelve and '"program"' in twelve
+    assert '"twelve-step"' in S.build_match(S.parse_query("12 step"), vocab)
+    assert '"naloxone"' in S.build_match(S.parse_query("Nárcan"), vocab)  # accent folded
+
+
+def test_vocabulary_longest_entry_wins_and_exclusions_expand() -> None:
+    vocab = S.default_vocabulary()
+    match = S.build_match(S.parse_query("fentanyl test strips"), vocab)
+    assert match.startswith('("fentanyl test strips" OR "FTS"')
+    assert S.build_match(S.parse_query("recovery -AA"), vocab) == (
+        '"recovery" NOT ("AA" OR "Alcoholics Anonymous")'
+    )
+
+
+def test_vocabulary_file_format(tmp_path: Path) -> None:
+    path = tmp_path / "v.txt"
+    path.write_text(
+        "# comment\n\nFoo Bar | FB  # trailing comment\nsolo\nX-Ray | xray | X ray\n",
+        encoding="utf-8",
+    )
+    vocab = S.Vocabulary.load(path)
+    assert vocab.groups == (("Foo Bar", "FB"), ("X-Ray", "xray"))  # "X ray" == "X-Ray"
+    assert vocab.equivalents("fb") == ("Foo Bar",)
+    assert vocab.equivalents("nothing") == ()
+    default = S.Vocabulary.load()
+    assert len(default.groups) >= 40
+    assert "Narcan" in default.equivalents("naloxone")
+
+
+def test_the_shipped_vocabulary_is_package_data() -> None:
+    assert (Path(S.__file__).parent / "data" / "vocabulary.txt").is_file()
+
+
+# -- dates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "end", "expected"),
+    [
+        ("2024-05-01", False, datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2024-05-01", True, datetime(2024, 5, 2, tzinfo=UTC)),
+        ("2024-5-1", False, datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2024/05", False, datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2024-05", True, datetime(2024, 6, 1, tzinfo=UTC)),
+        ("2024-12", True, datetime(2025, 1, 1, tzinfo=UTC)),
+        ("2024", False, datetime(2024, 1, 1, tzinfo=UTC)),
+        ("2024", True, datetime(2025, 1, 1, tzinfo=UTC)),
+        ("30d", False, NOW - timedelta(days=30)),
+        ("2w", True, NOW - timedelta(days=14)),
+        ("6m", False, datetime(2024, 12, 15, 12, 30, tzinfo=UTC)),
+        ("1y", False, datetime(2024, 6, 15, 12, 30, tzinfo=UTC)),
+        ("3 days ago", False, NOW - timedelta(days=3)),
+        (" Today ", False, datetime(2025, 6, 15, tzinfo=UTC)),
+        ("today", True, datetime(2025, 6, 16, tzinfo=UTC)),
+        ("yesterday", False, datetime(2025, 6, 14, tzinfo=UTC)),
+    ],
+)
+def test_parse_date(text: str, end: bool, expected: datetime) -> None:
+    assert S.parse_date(text, NOW, end=end) == expected
+
+
+def test_parse_date_month_arithmetic_clamps() -> None:
+    assert S.parse_date("1m", datetime(2024, 3, 31, tzinfo=UTC)) == datetime(
+        2024, 2, 29, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["", "soon", "2024-13", "2024-02-30", "1969", "99999", "9999y", "-3d", "2024-05-01x"]
+)
+def test_bad_dates_are_friendly_errors(text: str) -> None:
+    with pytest.raises(InvalidSearchQueryError, match=r"2024-05-01.*30d"):
+        S.parse_date(text, NOW)
+
+
+# -- snippets -------------------------------------------------------------------------
+
+
+def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
+    out = S.render_snippet(
+        "…a *star* and \x02Narcan\x03 kit_s `x` [l](u) \x02saves\x03 \x02lives\x03"
+    )
+    assert out == r"…a \*star\* and **Narcan** kit\_s \`x\` \[l\]\(u\) **saves lives**"
+
+
+def test_render_snippet_neutralizes_mentions() -> None:
+    out = S.render_snippet("ping @everyone and <@123> <@&9> <#5> \x02@here\x03")
+    assert "@everyone" not in out and "@here" not in out
+    assert "<@" not in out.replace("\\<@", "")
+    assert "@\u200beveryone" in out and "**@\u200bhere**" in out
+
+
+def test_render_snippet_handles_broken_markers_and_whitespace() -> None:
+    assert S.render_snippet("a\x03b \x02open\nended") == "ab **open ended**"
+    assert S.render_snippet("\x02 \x03x") == "x"
+    assert S.render_snippet("") == ""
+
+
+# -- related terms ----------------------------------------------------------------------
+
+
+def test_related_terms_prefers_distinctive_words() -> None:
+    stats = [
+        S.TermStat("recovery", "recoveri", 3, 9000),  # too common
+        S.TermStat("naloxone", "naloxon", 2, 40),
+        S.TermStat("vending", "vend", 1, 12),
+        S.TermStat("unique", "uniqu", 1, 1),  # only in the article itself
+        S.TermStat("the", "the", 5, 500),  # stopword
+        S.TermStat("2024", "2024", 1, 30),  # number
+    ]
+    more = [*stats, S.TermStat("kits", "kit", 1, 300)]
+    assert S.related_terms(more, 10_000, limit=5) == ["naloxone", "vending", "kits"]
+    assert S.related_terms(more, 10_000, limit=2) == ["naloxone", "vending"]
+    # fewer than 3 distinctive words (a small archive): common ones fill in
+    assert S.related_terms(stats, 10_000) == ["naloxone", "vending", "recovery"]
+
+
+# -- through the storage -------------------------------------------------------------------
+
+
+def _article(key: str, title: str, summary: str, content: str = "", **kw: object) -> ParsedArticle:
+    fields: dict[str, object] = {
+        "key": key,
+        "link": f"https://example.org/{key}",
+        "title": title,
+        "summary": summary,
+        "content": content,
+        "author": "Sam Writer",
+        "published": NOW - timedelta(days=int(key.strip("ab")) if key.strip("ab").isdigit() else 1),
+        "updated": None,
+        "image_url": None,
+        "categories": (),
+        "comments_url": None,
+        "comments_feed_url": None,
+        "comment_count": None,
+        "content_hash": key,
+    }
+    fields.update(kw)
+    return ParsedArticle(**fields)  # type: ignore[arg-type]
+
+
+async def _feed(store: SqliteStorage, url: str, guild: int, articles: list[ParsedArticle]) -> int:
+    feed = await store.add_feed(url, NOW)
+    await store.record_success(
+        feed.id,
+        SuccessOutcome(
+            now=NOW,
+            next_poll_at=NOW,
+            etag=None,
+            last_modified=None,
+            body_hash=None,
+            articles=tuple(articles),
+        ),
+    )
+    await store.add_guild_feed(guild, feed.id)
+    return feed.id
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    st = await SqliteStorage.open(tmp_path / "search.db")
+    await _feed(
+        st,
+        "https://a.example/feed",
+        GUILD_A,
+        [
+            _article("a1", "My first Alcoholics Anonymous meeting", "Coffee in a church basement."),
+            _article(
+                "a2",
+                "Narcan saves lives",
+                "Free naloxone kits at the library.",
+                "Training on Tuesday. Bring a friend.",
+                author="Rosa Diaz",
+            ),
+            _article(
+                "a3",
+                "Drinking less in January",
+                "Dry January and sobriety tips.",
+                published=datetime(2024, 1, 10, tzinfo=UTC),
+            ),
+            _article(
+                "a4",
+                "Buprenorphine by telehealth",
+                "Suboxone access widened.",
+                published=datetime(2023, 5, 2, tzinfo=UTC),
+            ),
+            _article(
+                "a5",
+                "The twelve-step way",
+                "Working the steps with a sponsor.",
+                link="https://a.example/posts/12-steps/",
+            ),
+        ]
+        + [
+            _article(f"a{i}", f"Recovery diary day {i}", f"Another day of recovery number {i}.")
+            for i in range(10, 50)
+        ],
+    )
+    await _feed(
+        st,
+        "https://b.example/feed",
+        GUILD_B,
+        [
+            _article("b1", "Secret guild B naloxone story", "Only guild B may see this naloxone."),
+            _article("b2", "Recovery diary from B", "Guild B recovery."),
+        ],
+    )
+    yield st
+    await st.close()
+
+
+async def _search(st: SqliteStorage, text: str, guild: int = GUILD_A, **kw: object) -> S.SearchPage:
+    return await S.search(st, text, guild_id=guild, now=NOW, **kw)  # type: ignore[arg-type]
+
+
+async def test_search_end_to_end(store: SqliteStorage) -> None:
+    page = await _search(store, "AA meetings")
+    assert [h.article.key for h in page.hits] == ["a1"]
+    assert S.render_snippet(page.hits[0].snippet).count("**") >= 2
+    assert page.description == "AA (or Alcoholics Anonymous) + meetings"
+    drinking = await _search(store, "drink")
+    assert [h.article.key for h in drinking.hits] == ["a3"]  # stemming
+    assert [h.article.key for h in (await _search(store, "SUBOXONE")).hits] == ["a4"]
+    assert [h.article.key for h in (await _search(store, "12-step")).hits] == ["a5"]
+
+
+async def test_guild_isolation(store: SqliteStorage) -> None:
+    a = await _search(store, "naloxone")
+    b = await _search(store, "naloxone", guild=GUILD_B)
+    assert {h.article.key for h in a.hits} == {"a2"}
+    assert {h.article.key for h in b.hits} == {"b1"}
+    for text in ("recovery", "guild", "secret", "diary"):
+        page = await _search(store, text, per_page=25)
+        assert all(h.article.key.startswith("a") for h in page.hits)
+    assert await store.related(2, GUILD_B) == []  # a2 is not B's
+    assert await store.find_article_by_url("https://example.org/b1", GUILD_A) is None
+
+
+async def test_filters_and_sorting(store: SqliteStorage) -> None:
+    assert (await _search(store, "sobriety", after="2024-01", before="2024-02")).total == 1
+    assert (await _search(store, "sobriety", before="2024")).total == 0
+    assert (await _search(store, "sobriety", after="2024-01-11")).total == 0
+    assert [h.article.key for h in (await _search(store, "naloxone", author="rosa")).hits] == ["a2"]
+    assert (await _search(store, "naloxone", author="nobody")).total == 0
+    newest = await _search(store, "recovery", sort="newest", per_page=25)
+    dates = [h.article.published_at for h in newest.hits]
+    assert dates == sorted(dates, reverse=True)
+    with pytest.raises(InvalidSearchQueryError, match="earlier"):
+        await _search(store, "x", after="2024", before="2023")
+    with pytest.raises(InvalidSearchQueryError, match="date"):
+        await _search(store, "x", after="last tuesday")
+    with pytest.raises(InvalidSearchQueryError):
+        await _search(store, "x", sort="random")
+
+
+async def test_paging(store: SqliteStorage) -> None:
+    first = await _search(store, "diary")
+    assert len(first.hits) == 5 and first.has_more and first.total == 40
+    seen = {h.article.id for h in first.hits}
+    page = 1
+    while True:
+        nxt = await _search(store, "diary", page=page)
+        assert not seen & {h.article.id for h in nxt.hits}
+        seen |= {h.article.id for h in nxt.hits}
+        if not nxt.has_more:
+            break
+        page += 1
+    assert len(seen) == 40 and page == 7
+    with pytest.raises(InvalidSearchQueryError, match="first"):
+        await _search(store, "diary", page=1000)
+
+
+async def test_relaxed_when_nothing_has_every_word(store: SqliteStorage) -> None:
+    page = await _search(store, "naloxone zebra")
+    assert page.relaxed and [h.article.key for h in page.hits] == ["a2"]
+    assert "some of them" in page.notes[-1]
+    assert not (await _search(store, "naloxone library")).relaxed
+
+
+async def test_long_query_keeps_distinctive_words(store: SqliteStorage) -> None:
+    text = "recovery diary day another number " * 3 + "naloxone library kits free training"
+    page = await _search(store, text)
+    assert any("most distinctive" in n for n in page.notes)
+    assert page.description.count(" + ") == S.MAX_REQUIRED - 1
+
+
+async def test_very_common_queries_are_windowed(
+    store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(S, "COMMON_DF", 10)
+    monkeypatch.setattr(S, "COMMON_WINDOW", 5)
+    page = await _search(store, "recovery", per_page=25)
+    assert any("newest 5" in n for n in page.notes)
+    newest_ids = sorted((a.id for a in await store.latest_articles(100)), reverse=True)[:5]
+    assert {h.article.id for h in page.hits} <= set(newest_ids)
+
+
+async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:
+    rng = random.Random(1234)
+    alphabet = [
+        *"abcdeAB \"'()*-:^+.,;{}[]<>@#~|&!?/\\_=%$",
+        "NEAR",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR(",
+        " title:",
+        "rank",
+        "é",
+        "ß",
+        "ﬁ",
+        "İ",
+        "日本",
+        "😀",
+        "\u200b",
+        "\u0301",
+        "\x00",
+        "\x02",
+        "\x03",
+        "\n",
+        "\t",
+        "\ufeff",
+        "\U0010ffff",
+        "12-step",
+        "AA",
+        '""',
+        '*"',
+        '-"',
+        "naloxone",
+    ]
+    errors = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        try:
+            await _search(
+                store, text, comments=rng.random() < 0.2, sort=rng.choice(("relevance", "newest"))
+            )
+        except InvalidSearchQueryError:
+            continue
+        except sqlite3.Error:
+            errors += 1
+    assert errors == 0
+
+
+async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
+    a1 = await store.find_article_by_url("https://example.org/a1", GUILD_A)
+    b1 = await store.find_article_by_url("https://example.org/b1", GUILD_B)
+    assert a1 is not None and b1 is not None
+    for art, texts in (
+        (a1, ["Welcome! Methadone helped me too.", "Keep coming back", "methadone"]),
+        (b1, ["Guild B methadone comment"]),
+    ):
+        await store.record_comments(
+            art.id,
+            [ParsedComment(f"c{i}", "Ann", NOW, t, None, f"h{i}") for i, t in enumerate(texts)],
+            next_poll_at=NOW,
+        )
+    without = await _search(store, "methadone")
+    assert without.hits == ()
+    assert not without.relaxed
+    page = await _search(store, "methadone", comments=True)
+    assert [h.article.key for h in page.hits] == ["a1"]
+    hit = page.hits[0]
+    assert hit.via_comments and len(hit.comments) == 2
+    assert all("\x02" in c.snippet for c in hit.comments)
+    # article and comment matches merge into one hit
+    both = await _search(store, "welcome", comments=True)
+    assert [h.article.key for h in both.hits] == ["a1"]
+    meeting = await _search(store, "meeting", comments=True)
+    assert meeting.hits[0].article.key == "a1" and not meeting.hits[0].via_comments
+    in_b = await _search(store, "methadone", guild=GUILD_B, comments=True)
+    assert [h.article.key for h in in_b.hits] == ["b1"]
+
+
+async def test_related(store: SqliteStorage) -> None:
+    a10 = await store.find_article_by_url("https://example.org/a10", GUILD_A)
+    assert a10 is not None
+    related = await store.related(a10.id, GUILD_A)
+    assert related and len(related) <= 5
+    keys = [h.article.key for h in related]
+    assert "a10" not in keys
+    assert all(k.startswith("a") for k in keys)
+    assert all("diary" in h.article.title.casefold() for h in related)
+    assert await store.related(999_999, GUILD_A) == []
+
+
+async def test_autocomplete_titles(store: SqliteStorage) -> None:
+    got = await store.autocomplete_titles("recovery dia", GUILD_A)
+    assert 0 < len(got) <= 25
+    dates = [t.published_at for t in got]
+    assert dates == sorted(dates, reverse=True)
+    assert all(t.title.startswith("Recovery diary") for t in got)
+    assert got[0].title == "Recovery diary day 10"  # the newest
+    assert [t.title for t in await store.autocomplete_titles("narc", GUILD_A)] == [
+        "Narcan saves lives"
+    ]
+    assert await store.autocomplete_titles("secret", GUILD_A) == []
+    assert len(await store.autocomplete_titles("", GUILD_A)) == 25
+    assert len(await store.autocomplete_titles("r", GUILD_A, limit=3)) == 3
+    for weird in ('"', "*", "NEAR(", "-", "a:b", "\x00"):
+        await store.autocomplete_titles(weird, GUILD_A)
+
+
+async def test_find_article_by_url(store: SqliteStorage) -> None:
+    for url in (
+        "https://a.example/posts/12-steps/",
+        "https://a.example/posts/12-steps",
+        "http://a.example/posts/12-steps/#comments",
+    ):
+        found = await store.find_article_by_url(url, GUILD_A)
+        assert found is not None and found.key == "a5"
+    assert await store.find_article_by_url("https://nowhere.example/", GUILD_A) is None
+
+
+async def test_storage_count_caps(store: SqliteStorage) -> None:
+    query = SearchQuery(match='"diary"', guild_id=GUILD_A)
+    assert await store.count(query) == 40
+    assert await store.count(query, cap=7) == 7
+
+
+async def test_term_stats(store: SqliteStorage) -> None:
+    stats = await store.term_stats(["Drinking", "12-step", "zzzz", "---"])
+    assert stats[0] == (("drink", 1),)
+    assert [t for t, _ in stats[1]] == ["12", "step"]
+    assert stats[2] == (("zzzz", 0),)
+    assert stats[3] == ()
