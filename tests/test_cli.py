@@ -37,8 +37,14 @@ class Cli:
 
     async def __call__(self, *args: str) -> Result:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, cwd=self.cwd, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode is not None

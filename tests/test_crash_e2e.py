@@ -26,8 +26,11 @@ async def prepare(settings: Settings, standin: StandIn, url: str, backlog: int) 
     async with open_core(settings) as core:
         feed = (await core.engine.add(url)).feed
         await core.store.add_subscription(
-            guild_id=standin.guild.id, channel_id=standin.channel("general").id,
-            feed_id=feed.id, now=datetime.now(UTC), backlog=backlog,
+            guild_id=standin.guild.id,
+            channel_id=standin.channel("general").id,
+            feed_id=feed.id,
+            now=datetime.now(UTC),
+            backlog=backlog,
         )
 
 

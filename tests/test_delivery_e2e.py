@@ -1,4 +1,5 @@
 """Posting articles end to end: feed server -> engine -> outbox -> stand-in."""
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ async def subscribe(lantern: Lantern, channel: str, url: str, backlog: int = 1, 
     feed = (await lantern.core.engine.add(url)).feed
     ch = lantern.standin.channel(channel)
     sub = await lantern.core.store.add_subscription(
-        guild_id=lantern.standin.guild.id, channel_id=ch.id, feed_id=feed.id, now=utcnow(),
-        backlog=backlog, added_by=lantern.standin.user("manager").id,
+        guild_id=lantern.standin.guild.id,
+        channel_id=ch.id,
+        feed_id=feed.id,
+        now=utcnow(),
+        backlog=backlog,
+        added_by=lantern.standin.user("manager").id,
     )
     if edit:
         sub = await lantern.core.store.update_subscription(sub.id, **edit)
@@ -59,8 +64,14 @@ async def wait_posts(lantern: Lantern, channel: str, n: int, timeout: float = 5.
 
 
 async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
-    items = [{"title": "@everyone relapse is part of <@123> recovery @here", "guid": "x",
-              "link": "http://example.org/x", "description": "@everyone read this <@&456>"}]
+    items = [
+        {
+            "title": "@everyone relapse is part of <@123> recovery @here",
+            "guid": "x",
+            "link": "http://example.org/x",
+            "description": "@everyone read this <@&456>",
+        }
+    ]
     url = lantern.feeds.serve("/feed", rss(items, title="@everyone News"))
     await subscribe(lantern, "general", url)
     (msg,) = await wait_posts(lantern, "general", 1)
@@ -117,8 +128,14 @@ async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
 
 
 async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
-    items = [{"title": "After the overdose: a mother's story", "guid": "od",
-              "link": "http://example.org/od", "description": "She found him not breathing."}]
+    items = [
+        {
+            "title": "After the overdose: a mother's story",
+            "guid": "od",
+            "link": "http://example.org/od",
+            "description": "She found him not breathing.",
+        }
+    ]
     url = lantern.feeds.serve("/feed", rss(items))
     await subscribe(lantern, "general", url)
     (msg,) = await wait_posts(lantern, "general", 1)
@@ -165,8 +182,9 @@ async def test_server_errors_are_retried(lantern: Lantern) -> None:
 
 
 async def test_rate_limit_storm_loses_nothing(lantern: Lantern) -> None:
-    lantern.standin.fail_next("POST", "/channels/{channel_id}/messages", 429, times=6,
-                              retry_after=0.05)
+    lantern.standin.fail_next(
+        "POST", "/channels/{channel_id}/messages", 429, times=6, retry_after=0.05
+    )
     lantern.standin.enable_message_rate_limit(5, 1.0)
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 8)))
     await subscribe(lantern, "general", url, backlog=8)

@@ -157,7 +157,10 @@ async def test_broken_feed_records_error_and_others_go_on(harness: Harness) -> N
 
 async def test_retry_after_sets_a_lower_bound(harness: Harness) -> None:
     url = harness.server.serve(
-        "/busy", "slow down", status=429, headers={"Retry-After": "7200"},
+        "/busy",
+        "slow down",
+        status=429,
+        headers={"Retry-After": "7200"},
         content_type="text/plain",
     )
     feed = await harness.store.add_feed(url, harness.clock(), pinned=True)
@@ -189,7 +192,9 @@ async def test_gone_feed_is_retired_with_an_event(harness: Harness) -> None:
     assert await harness.store.due_feeds(harness.clock()) == []
 
 
-async def test_sustained_failure_marks_broken_then_recovers(tmp_path: Path, server: FeedServer) -> None:
+async def test_sustained_failure_marks_broken_then_recovers(
+    tmp_path: Path, server: FeedServer
+) -> None:
     h = Harness(tmp_path, server, feed_broken_after=3600)
     await h.open()
     try:
@@ -251,8 +256,10 @@ async def test_comments_are_polled_for_recent_articles(harness: Harness) -> None
     wp = wp.replace("https://steadyground.example.org", base)
     comments = (FIXTURES / "wordpress-comments-101.xml").read_text(encoding="utf-8")
     harness.server.serve("/feed/", wp)
-    harness.server.serve("/2026/11/carrying-naloxone/feed/", comments.replace(
-        "https://steadyground.example.org", base))
+    harness.server.serve(
+        "/2026/11/carrying-naloxone/feed/",
+        comments.replace("https://steadyground.example.org", base),
+    )
     added = await harness.engine.add(harness.server.url("/feed/"), pinned=True)
     assert added.new_articles == 3
     new = await harness.engine.poll_comments_due()
@@ -278,8 +285,10 @@ async def test_per_host_concurrency_is_bounded(tmp_path: Path, server: FeedServe
             peak = max(peak, active)
             await asyncio.sleep(0.05)
             active -= 1
-            return web.Response(body=rss(numbered_items(n, n + 1)).encode(),
-                                content_type="application/rss+xml")
+            return web.Response(
+                body=rss(numbered_items(n, n + 1)).encode(), content_type="application/rss+xml"
+            )
+
         return handler
 
     h = Harness(tmp_path, server, feed_host_concurrency=2)

@@ -28,7 +28,11 @@ def test_defaults() -> None:
     [
         ("FEED_POLL_INTERVAL", "4", "FEED_POLL_INTERVAL must be at least 5"),
         ("FEED_POLL_INTERVAL", "ten", "FEED_POLL_INTERVAL must be a whole number"),
-        ("FEED_ALLOW_PRIVATE_NETWORKS", "maybe", "FEED_ALLOW_PRIVATE_NETWORKS must be true or false"),
+        (
+            "FEED_ALLOW_PRIVATE_NETWORKS",
+            "maybe",
+            "FEED_ALLOW_PRIVATE_NETWORKS must be true or false",
+        ),
         ("DEV_GUILD_ID", "abc", "DEV_GUILD_ID must be a Discord ID"),
         ("DISCORD_API_BASE", "ftp://x", "DISCORD_API_BASE must be a http or https URL"),
         ("DISCORD_GATEWAY_URL", "http://x", "DISCORD_GATEWAY_URL must be a ws or wss URL"),

@@ -21,18 +21,32 @@ T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 def art(n: int, **kw: object) -> ParsedArticle:
     base = ParsedArticle(
-        key=f"guid-{n}", link=f"https://example.org/{n}", title=f"Article {n}",
-        summary=f"summary {n}", content="", author="Sam", published=T0 + timedelta(hours=n),
-        updated=None, image_url=None, categories=("recovery",), comments_url=None,
-        comments_feed_url=None, comment_count=None, content_hash=f"h{n}",
+        key=f"guid-{n}",
+        link=f"https://example.org/{n}",
+        title=f"Article {n}",
+        summary=f"summary {n}",
+        content="",
+        author="Sam",
+        published=T0 + timedelta(hours=n),
+        updated=None,
+        image_url=None,
+        categories=("recovery",),
+        comments_url=None,
+        comments_feed_url=None,
+        comment_count=None,
+        content_hash=f"h{n}",
     )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def ok(*articles: ParsedArticle, now: datetime = T0, etag: str | None = None) -> SuccessOutcome:
     return SuccessOutcome(
-        now=now, next_poll_at=now + timedelta(minutes=10), etag=etag, last_modified=None,
-        body_hash="b", articles=articles,
+        now=now,
+        next_poll_at=now + timedelta(minutes=10),
+        etag=etag,
+        last_modified=None,
+        body_hash="b",
+        articles=articles,
     )
 
 
@@ -240,8 +254,14 @@ async def test_comments_are_stored_once(store: SqliteStorage) -> None:
     due = await store.comment_polls_due(T0, T0 - timedelta(days=14))
     assert [x.id for x in due] == [aid]
     comments = [
-        ParsedComment(key=f"c{n}", author=f"Reader {n}", published=T0, text=f"Thanks {n}",
-                      link=f"https://example.org/1#comment-{n}", content_hash=f"ch{n}")
+        ParsedComment(
+            key=f"c{n}",
+            author=f"Reader {n}",
+            published=T0,
+            text=f"Thanks {n}",
+            link=f"https://example.org/1#comment-{n}",
+            content_hash=f"ch{n}",
+        )
         for n in range(3)
     ]
     nxt = T0 + timedelta(hours=1)
