@@ -219,3 +219,48 @@ async def test_ephemeral_echo_does_not_reach_channel_history(discord_standin: St
     message = await it.wait_message()
     assert message.ephemeral
     assert message not in discord_standin.bot_messages("general")
+
+
+async def test_select_menu(discord_standin: StandIn, standin_bot: SampleBot) -> None:
+    """Select values are checked against the options and min/max the bot sent."""
+    s = discord_standin
+    panel = await (await s.invoke("panel")).wait_message()
+    with pytest.raises(SchemaError, match="offers only"):
+        await s.click(panel, "panel:pick", values=["nope"])
+    with pytest.raises(SchemaError, match="values"):
+        await s.click(panel, "panel:pick", values=["recovery-blog", "sober-stories",
+                                                    "daily-reflections"])
+    picked = await s.click(panel, "panel:pick", values=["recovery-blog", "sober-stories"])
+    assert (await picked.wait_message()).content == "picked recovery-blog, sober-stories"
+
+
+async def test_command_in_a_dm(discord_standin: StandIn, standin_bot: SampleBot) -> None:
+    """Global commands work in DMs (user, no member); guild commands do not."""
+    s = discord_standin
+    dm = s.dm_channel("member")
+    it = await s.invoke("echo", as_="member", channel=dm, options={"text": "in a dm"})
+    assert (await it.wait_message()).content == "in a dm"
+    assert "member" not in it.payload and it.payload["user"]["id"] == str(s.user("member").id)
+    with pytest.raises(SchemaError, match="did not register"):
+        await s.invoke("guildonly", channel=dm)
+    await s.post_as("member", dm, "hello bot")
+    await s.wait_for(lambda: any(m.content == "hello bot" for m in standin_bot.seen("message")),
+                     2, "the DM to reach the bot")
+
+
+async def test_pins_and_channel_webhooks(discord_standin: StandIn, standin_bot: SampleBot) -> None:
+    """Pinning needs Manage/Pin Messages; webhooks need Manage Webhooks."""
+    s = discord_standin
+    it = await s.invoke("pin", as_="mod")
+    assert (await it.wait_message()).content == "pin failed 50013"
+    it = await s.invoke("hook", as_="mod", options={"channel": s.channel("general")})
+    assert (await it.wait_message()).content == "webhook failed 50013"
+    lantern = s.role("Lantern")
+    await s.set_role_permissions(lantern, lantern.permissions | (1 << 13) | (1 << 29))
+    it = await s.invoke("pin", as_="mod")
+    assert (await it.wait_message()).content == "pins 1"
+    it = await s.invoke("hook", as_="mod", options={"channel": s.channel("general")})
+    text = (await it.wait_message()).content
+    hooked = s.world.messages[int(text.split()[1])]
+    assert hooked.author.username == "Recovery Daily" and hooked.webhook_id
+    assert hooked.content == "via webhook, edited"

@@ -72,12 +72,12 @@ class Gateway:
 
     # -- dispatch -----------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+    async def dispatch(self, event: str, data: dict[str, Any], intent: int | None = None) -> None:
         """Send an event on the current session (buffered for replay if disconnected)."""
         session = self.current
         if session is None:
             return
-        needed = EVENT_INTENTS.get(event)
+        needed = intent if intent is not None else EVENT_INTENTS.get(event)
         if needed is not None and not session.intents & needed:
             return
         session.seq += 1

@@ -118,6 +118,8 @@ class Interactions:
         iid = world.snowflakes.next()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         channel_data = channel.payload()
+        if guild is None:
+            channel_data["recipients"] = [user.payload()]
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(world.application_id),
@@ -132,6 +134,8 @@ class Interactions:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
         if guild is not None:
+            if not guild.bot_present:
+                raise E.SchemaError(f"the bot is not in {guild.name}")
             member = guild.members.get(user.id)
             if member is None:
                 raise E.SchemaError(f"{user.username} is not a member of {guild.name}")
@@ -176,7 +180,12 @@ class Interactions:
                       options: dict[str, Any], *, focused: str | None = None
                       ) -> InteractionRecord:
         command, parts = self.find_command(path, guild)
-        if guild is not None:
+        if guild is None:
+            contexts = command.get("contexts")
+            if "guild_id" in command or command.get("dm_permission") is False or (
+                    contexts is not None and 1 not in contexts):
+                raise E.SchemaError(f"/{parts[0]} is not available in DMs")
+        else:
             needed = command.get("default_member_permissions")
             perms = P.channel_permissions(guild, channel, user.id)
             if needed is not None and not P.has(perms, int(needed)):
@@ -304,10 +313,21 @@ class Interactions:
         if component.get("disabled"):
             raise E.SchemaError(f"component {custom_id!r} is disabled")
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
-        if component["type"] != 2:
-            data["values"] = list(values or [])
-        elif values:
-            raise E.SchemaError("buttons have no values")
+        if component["type"] == 2:
+            if values:
+                raise E.SchemaError("buttons have no values")
+            if component.get("style") == 5:
+                raise E.SchemaError("link buttons open a URL; they do not send interactions")
+        else:
+            picked = list(values or [])
+            low, high = component.get("min_values", 1), component.get("max_values", 1)
+            if not low <= len(picked) <= high:
+                raise E.SchemaError(f"select {custom_id!r} takes {low}..{high} values")
+            if component["type"] == 3:
+                offered = [o["value"] for o in component.get("options", [])]
+                if any(v not in offered for v in picked):
+                    raise E.SchemaError(f"select {custom_id!r} offers only {offered}")
+            data["values"] = picked
         if message.ephemeral and user.id != self._ephemeral_owner(message):
             raise E.SchemaError("only the invoking user can see an ephemeral message")
         return self._base(MESSAGE_COMPONENT, guild, channel, user, data, name=custom_id,
@@ -449,7 +469,7 @@ class Interactions:
 
     def _record_for_webhook(self, call: Call) -> InteractionRecord:
         record = self.by_token.get(call.params["token"])
-        if record is None or int(call.params["app_id"]) != self.s.world.application_id:
+        if record is None or int(call.params["webhook_id"]) != self.s.world.application_id:
             raise E.unknown_webhook()
         if not record.responded or time.monotonic() - record.created > 15 * 60:
             raise E.unknown_webhook()

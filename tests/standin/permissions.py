@@ -37,6 +37,7 @@ MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
+PIN_MESSAGES = 1 << 51
 # Every permission Discord defines as of API v10 (bits 0-52; bit 47 is unassigned).
 ALL = 0x1F7FFFFFFFFFFF
 # The channel-scoped bits; without View Channel a member keeps only the others.

@@ -33,3 +33,5 @@ async def standin_bot(discord_standin: StandIn) -> AsyncIterator[SampleBot]:
     bot = SampleBot(guild_id=discord_standin.guild.id)
     async with running_bot(discord_standin, bot):
         yield bot
+    if bot.command_errors:
+        pytest.fail(f"the sample bot's commands raised: {bot.command_errors!r}", pytrace=False)

@@ -14,6 +14,7 @@ from aiohttp import web
 from tests.standin import errors as E
 from tests.standin import permissions as P
 from tests.standin import validation as V
+from tests.standin.webhooks import ChannelWebhooks
 from tests.standin.world import (
     ANNOUNCEMENT,
     ANNOUNCEMENT_THREAD,
@@ -73,7 +74,15 @@ class Rest:
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self.nonces: dict[tuple[int, int, str], tuple[float, Message]] = {}
         self.sent_times: dict[int, list[float]] = {}
+        self.hooks = ChannelWebhooks(self)
         self._register()
+
+    def _either(self, interaction: Handler, channel_hook: Handler) -> Handler:
+        async def handler(call: Call) -> Any:
+            if call.params["token"] in self.s.interactions.by_token:
+                return await interaction(call)
+            return await channel_hook(call)
+        return handler
 
     # -- routing ------------------------------------------------------------------
 
@@ -99,13 +108,24 @@ class Rest:
             r("PATCH", prefix + "/commands/{command_id}", self.patch_command)
             r("DELETE", prefix + "/commands/{command_id}", self.delete_command)
         r("POST", "/interactions/{interaction_id}/{token}/callback", self.s.interactions.callback)
-        r("POST", "/webhooks/{app_id}/{token}", self.s.interactions.followup)
-        r("GET", "/webhooks/{app_id}/{token}/messages/{message_id}",
-          self.s.interactions.get_webhook_message)
-        r("PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}",
-          self.s.interactions.edit_webhook_message)
-        r("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}",
-          self.s.interactions.delete_webhook_message)
+        # Interaction follow-ups and channel webhooks share /webhooks/{id}/{token}.
+        ix, hooks = self.s.interactions, self.hooks
+        r("POST", "/webhooks/{webhook_id}/{token}", self._either(ix.followup, hooks.execute))
+        r("GET", "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+          self._either(ix.get_webhook_message, hooks.get_message))
+        r("PATCH", "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+          self._either(ix.edit_webhook_message, hooks.edit_message))
+        r("DELETE", "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+          self._either(ix.delete_webhook_message, hooks.delete_message))
+        r("GET", "/webhooks/{webhook_id}/{token}", hooks.get)
+        r("DELETE", "/webhooks/{webhook_id}/{token}", hooks.delete)
+        r("GET", "/webhooks/{webhook_id}", hooks.get)
+        r("DELETE", "/webhooks/{webhook_id}", hooks.delete)
+        r("POST", "/channels/{channel_id}/webhooks", hooks.create)
+        r("GET", "/channels/{channel_id}/webhooks", hooks.list)
+        r("GET", "/channels/{channel_id}/messages/pins", self.get_pins)
+        r("PUT", "/channels/{channel_id}/messages/pins/{message_id}", self.pin)
+        r("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", self.unpin)
         r("GET", "/channels/{channel_id}", self.get_channel)
         r("PATCH", "/channels/{channel_id}", self.edit_channel)
         r("DELETE", "/channels/{channel_id}", self.delete_channel)
@@ -296,12 +316,7 @@ class Rest:
         if user is None:
             raise E.invalid_form({"recipient_id": {"_errors": [
                 {"code": "NUMBER_TYPE_COERCE", "message": "Value is not snowflake."}]}})
-        for channel in world.dm_channels.values():
-            if channel.recipient_id == uid:
-                break
-        else:
-            channel = Channel(world.snowflakes.next(), DM, "", None, recipient_id=uid)
-            world.dm_channels[channel.id] = channel
+        channel = self.s.dm_channel(user)
         data = channel.payload()
         data["recipients"] = [user.payload()]
         return data
@@ -329,6 +344,9 @@ class Rest:
         stored.setdefault("description", "")
         stored.setdefault("options", [])
         stored.setdefault("nsfw", False)
+        if stored["default_member_permissions"] is not None:
+            # Discord echoes permission bitfields as strings.
+            stored["default_member_permissions"] = str(stored["default_member_permissions"])
         if scope is not None:
             stored["guild_id"] = str(scope)
         return stored
@@ -639,6 +657,31 @@ class Rest:
         _guild, channel, _perms = self.viewable_channel(call.id("channel_id"))
         msg = self.message(channel.id, call.id("message_id"))
         msg.reactions.discard(call.params["emoji"])
+
+    async def get_pins(self, call: Call) -> Any:
+        guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        if not perms & P.READ_MESSAGE_HISTORY:
+            return {"items": [], "has_more": False}
+        pinned = sorted((m for m in self.s.world.channel_messages(channel.id) if m.pinned),
+                        key=lambda m: m.id, reverse=True)
+        return {"items": [{"pinned_at": m.timestamp, "message": self.s.message_payload(m, guild)}
+                          for m in pinned], "has_more": False}
+
+    async def pin(self, call: Call) -> Any:
+        _guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        msg = self.message(channel.id, call.id("message_id"))
+        if not perms & (P.MANAGE_MESSAGES | P.PIN_MESSAGES):
+            raise E.missing_permissions()
+        msg.pinned = True
+        self.s.notify()
+
+    async def unpin(self, call: Call) -> Any:
+        _guild, channel, perms = self.viewable_channel(call.id("channel_id"))
+        msg = self.message(channel.id, call.id("message_id"))
+        if not perms & (P.MANAGE_MESSAGES | P.PIN_MESSAGES):
+            raise E.missing_permissions()
+        msg.pinned = False
+        self.s.notify()
 
     # -- threads ----------------------------------------------------------------------
 

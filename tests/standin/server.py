@@ -17,7 +17,13 @@ from aiohttp import web
 
 from tests.standin import permissions as P
 from tests.standin.errors import SchemaError
-from tests.standin.gateway import INTENT_MESSAGE_CONTENT, PRIVILEGED, Gateway
+from tests.standin.gateway import (
+    INTENT_DM_MESSAGES,
+    INTENT_GUILD_MESSAGES,
+    INTENT_MESSAGE_CONTENT,
+    PRIVILEGED,
+    Gateway,
+)
 from tests.standin.interactions import LOADING, InteractionRecord, Interactions
 from tests.standin.rest import RequestRecord, Rest, json_response
 from tests.standin.world import (
@@ -276,6 +282,16 @@ class StandIn:
         return [] if guild is None else [
             t for t in guild.channels.values() if t.is_thread and t.parent_id == ch.id]
 
+    def dm_channel(self, who: str | User | Member) -> Channel:
+        """The DM channel between the bot and a user (created if needed)."""
+        user = self._user(who)
+        for channel in self.world.dm_channels.values():
+            if channel.recipient_id == user.id:
+                return channel
+        channel = Channel(self.world.snowflakes.next(), DM, "", None, recipient_id=user.id)
+        self.world.dm_channels[channel.id] = channel
+        return channel
+
     def dm_messages(self, who: str | User) -> list[Message]:
         user = self._user(who)
         ids = {c.id for c in self.world.dm_channels.values() if c.recipient_id == user.id}
@@ -291,10 +307,12 @@ class StandIn:
                              payload: dict[str, Any], *, files: list[dict[str, Any]] | None = None,
                              reply_to: Message | None = None,
                              interaction: InteractionRecord | None = None,
-                             message_id: int | None = None) -> Message:
+                             message_id: int | None = None, webhook_id: int | None = None,
+                             mention_perms_of: int | None = None) -> Message:
         world = self.world
         content = str(payload.get("content") or "")
-        perms = P.channel_permissions(guild, channel, author.id) if guild else P.ALL
+        pinger = author.id if mention_perms_of is None else mention_perms_of
+        perms = P.channel_permissions(guild, channel, pinger) if guild else P.ALL
         allowed = payload.get("allowed_mentions")
         flags = int(payload.get("flags") or 0)
         msg = Message(
@@ -311,7 +329,7 @@ class StandIn:
             pings=compute_pings(guild, content, allowed, perms, reply_to),
             message_reference=payload.get("message_reference"),
             interaction_id=interaction.id if interaction else None,
-            webhook_id=world.application_id if interaction else None,
+            webhook_id=webhook_id or (world.application_id if interaction else None),
             type=(20 if interaction and interaction.type == 2 else 0) if interaction
             else (19 if reply_to else 0),
         )
@@ -319,7 +337,8 @@ class StandIn:
         if channel.is_thread:
             channel.message_count += 1
         if not msg.ephemeral:
-            await self.gateway.dispatch("MESSAGE_CREATE", self._message_event(msg, guild))
+            intent = INTENT_GUILD_MESSAGES if guild else INTENT_DM_MESSAGES
+            await self.gateway.dispatch("MESSAGE_CREATE", self._message_event(msg, guild), intent)
         self.notify()
         return msg
 
@@ -354,7 +373,8 @@ class StandIn:
         msg.edited_timestamp = iso_now()
         msg.edits.append(body)
         if not msg.ephemeral:
-            await self.gateway.dispatch("MESSAGE_UPDATE", self._message_event(msg, guild))
+            intent = INTENT_GUILD_MESSAGES if guild else INTENT_DM_MESSAGES
+            await self.gateway.dispatch("MESSAGE_UPDATE", self._message_event(msg, guild), intent)
         self.notify()
 
     def _channel_by_id(self, channel_id: int) -> Channel:
@@ -369,7 +389,8 @@ class StandIn:
             data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
             if msg.guild_id:
                 data["guild_id"] = str(msg.guild_id)
-            await self.gateway.dispatch("MESSAGE_DELETE", data)
+            intent = INTENT_GUILD_MESSAGES if msg.guild_id else INTENT_DM_MESSAGES
+            await self.gateway.dispatch("MESSAGE_DELETE", data, intent)
         self.notify()
 
     async def create_thread(self, guild: Guild, parent: Channel, owner: User, name: str,

@@ -60,6 +60,15 @@ class Panel(discord.ui.View):
         await interaction.response.send_modal(FeedbackModal())
 
 
+    @discord.ui.select(custom_id="panel:pick", placeholder="Pick feeds", min_values=1,
+                       max_values=2, options=[discord.SelectOption(label=f, value=f)
+                                              for f in FEEDS])
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[Any]
+                   ) -> None:
+        await interaction.response.send_message(f"picked {', '.join(select.values)}",
+                                                ephemeral=True)
+
+
 class FeedGroup(app_commands.Group, name="feed", description="Manage feeds"):
     config = app_commands.Group(name="config", description="Feed settings")
 
@@ -103,7 +112,15 @@ class SampleBot(commands.Bot):
         self.events: list[tuple[str, Any]] = []
         self.ready_count = 0
         self.errors: list[BaseException] = []
+        self.command_errors: list[BaseException] = []
+        self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
         self._add_commands()
+
+    async def _on_command_error(self, interaction: discord.Interaction,
+                                error: app_commands.AppCommandError) -> None:
+        # Unexpected failures in commands are test failures (see the standin_bot fixture).
+        log.error("command %s failed", interaction.command, exc_info=error)
+        self.command_errors.append(error)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before re-IDENTIFYing; the stand-in has no identify limit.
@@ -203,6 +220,29 @@ class SampleBot(commands.Bot):
                 await interaction.response.send_message(f"dm failed {exc.code}", ephemeral=True)
                 return
             await interaction.response.send_message("dm sent", ephemeral=True)
+
+        @tree.command(name="pin", description="Post and pin a message")
+        async def pin(interaction: discord.Interaction) -> None:
+            assert isinstance(interaction.channel, discord.TextChannel)
+            msg = await interaction.channel.send("pinned notice")
+            try:
+                await msg.pin()
+            except discord.Forbidden as exc:
+                await interaction.response.send_message(f"pin failed {exc.code}")
+                return
+            pins = [m async for m in interaction.channel.pins()]
+            await interaction.response.send_message(f"pins {len(pins)}")
+
+        @tree.command(name="hook", description="Post through a channel webhook")
+        async def hook(interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+            try:
+                webhook = await channel.create_webhook(name="Lantern feed")
+            except discord.Forbidden as exc:
+                await interaction.response.send_message(f"webhook failed {exc.code}")
+                return
+            sent = await webhook.send("via webhook", username="Recovery Daily", wait=True)
+            await sent.edit(content="via webhook, edited")
+            await interaction.response.send_message(f"hook {sent.id}")
 
         @tree.command(name="history", description="Count recent messages")
         async def history(interaction: discord.Interaction, channel: discord.TextChannel

@@ -307,6 +307,7 @@ class Message:
     deleted: bool = False
     thread_id: int | None = None
     reactions: set[str] = field(default_factory=set)
+    pinned: bool = False
     created_monotonic: float = field(default_factory=time.monotonic)
 
     @property
@@ -329,7 +330,7 @@ class Message:
             "mentions": [],
             "mention_roles": [str(r) for r in sorted(self.pings.roles)],
             "mention_everyone": self.pings.everyone,
-            "pinned": False,
+            "pinned": self.pinned,
             "tts": False,
             "reactions": [],
         }
