@@ -332,10 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lantern: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level if args.command == "run" else "WARNING",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.command != "run":  # the bot sets up its own logging (discord.py's format)
+        logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
     try:
         code: int = asyncio.run(args.handler(settings, args))
         return code

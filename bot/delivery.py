@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 3600.0
-CHANNELS_AT_ONCE = 4
+CHANNELS_AT_ONCE = 50  # channels drained in parallel; discord.py paces each bucket
 HISTORY_CHECK = 50  # recent messages searched for an earlier copy after a crash
 
 
