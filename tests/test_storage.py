@@ -285,3 +285,15 @@ async def test_a_retrying_delivery_holds_back_newer_ones_in_its_channel(
     assert await store.due_deliveries(T0) == []  # publication order is kept
     later = await store.due_deliveries(T0 + timedelta(61))
     assert [d.id for d in later] == [first.id, second.id]
+
+
+async def test_permanent_redirect_moves_the_feed_unless_the_url_is_taken(
+    store: SqliteStorage,
+) -> None:
+    a = await store.add_feed("http://example.org/old", T0, pinned=True)
+    b = await store.add_feed("http://example.org/taken", T0, pinned=True)
+    moved = replace(ok(), new_url="https://example.org/new")
+    await store.record_success(a.id, moved)
+    assert (await store.get_feed(a.id)).url == "https://example.org/new"  # type: ignore[union-attr]
+    await store.record_success(a.id, replace(ok(), new_url=b.url))
+    assert (await store.get_feed(a.id)).url == "https://example.org/new"  # type: ignore[union-attr]

@@ -179,7 +179,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
             await db.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,"
                 " title = coalesce(?, title), site_url = coalesce(?, site_url),"
-                " icon_url = coalesce(?, icon_url), url = coalesce(?, url), status = 'active',"
+                " icon_url = coalesce(?, icon_url), status = 'active',"
                 " error_count = 0, last_error = NULL, first_error_at = NULL,"
                 " last_success_at = ?, next_poll_at = ? WHERE id = ?",
                 (
@@ -189,12 +189,19 @@ class SqliteStorage(SearchQueries, GuildQueries):
                     meta.title,
                     meta.site_url,
                     meta.icon_url,
-                    outcome.new_url,
                     now,
                     rows.ts(outcome.next_poll_at),
                     feed_id,
                 ),
             )
+            if outcome.new_url:
+                # A permanent redirect moved the feed; keep the old URL if another
+                # feed row already has the new one (they merge only by hand).
+                await db.execute(
+                    "UPDATE feeds SET url = ? WHERE id = ?"
+                    " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+                    (outcome.new_url, feed_id, outcome.new_url),
+                )
             if outcome.articles:
                 keys = [a.key for a in outcome.articles]
                 existing: dict[str, sqlite3.Row] = {}
