@@ -239,3 +239,14 @@ async def test_gateway_frames_are_discord_shaped(discord_standin: StandIn,
     assert frame["op"] == 0 and frame["t"] == "GUILD_CREATE" and frame["s"] == 2
     json.dumps(frame)
     assert s.resume_gateway_url.startswith(f"ws://127.0.0.1:{s.port}/")
+
+
+async def test_autosharded_client_uses_gateway_bot(discord_standin: StandIn) -> None:
+    """AutoShardedClient asks GET /gateway/bot for the URL and shard count."""
+    s = discord_standin
+    intents = discord.Intents.default()
+    client = discord.AutoShardedClient(intents=intents, guild_ready_timeout=0.05)
+    async with running_bot(s, client):
+        assert client.shard_count == 1
+        assert s.requests_to("GET", "/gateway/bot")
+        assert {g.id for g in client.guilds} == set(s.world.guilds)

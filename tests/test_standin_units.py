@@ -58,6 +58,14 @@ def test_message_validation_paths() -> None:
     assert "allowed_mentions" in both.tree
 
 
+def test_thread_names() -> None:
+    """Thread names are 1-100 characters."""
+    for name, ok in (("", False), ("   ", False), ("x" * 100, True), ("x" * 101, False)):
+        errors = V.Errors()
+        V.validate_thread_name(errors, ("name",), name)
+        assert bool(errors) is not ok, name
+
+
 def test_command_validation() -> None:
     """Sync-time rules for names, descriptions and options."""
     assert not V.validate_commands([{"name": "feed-add_2", "description": "ok"}])
