@@ -308,6 +308,8 @@ async def test_mentions_are_computed_from_allowed_mentions(discord_standin: Stan
     assert loud.pings.roles == {s.role("Moderators").id}
     assert loud.pings.users == {s.user("member").id}
     assert not loud.pings.everyone  # the bot lacks Mention Everyone
+    mentioned = s.message_payload(loud, s.guild)["mentions"]
+    assert [u["id"] for u in mentioned] == [str(s.user("member").id)]
     await s.set_role_permissions(s.role("Lantern"), s.role("Lantern").permissions | (1 << 17))
     loud = await (await s.invoke("loud", as_="owner", options={"text": text})).wait_message()
     assert loud.pings.everyone

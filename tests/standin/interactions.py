@@ -416,6 +416,8 @@ class Interactions:
             message = await self._respond_message(record, {"content": "", "flags": flags}, [])
             response_id = message.id
         elif ctype == DEFERRED_UPDATE:
+            # @original of a component interaction is the message the component is on.
+            record.message = record.source_message
             response_id = record.source_message.id if record.source_message else None
         elif ctype == UPDATE_MESSAGE:
             source = record.source_message
@@ -425,7 +427,7 @@ class Interactions:
             if errors:
                 raise E.invalid_form(errors.tree)
             await s.edit_message(source, data, record.guild)
-            message = source
+            message = record.message = source
             response_id = source.id
         elif ctype == AUTOCOMPLETE_RESULT:
             errors = V.validate_choices(data.get("choices"))

@@ -198,7 +198,6 @@ class Rest:
             if status == 429:
                 headers = getattr(err, "headers", {})
         s.record(RequestRecord(request.method, path, template, status, body, result))
-        s.notify()
         if status == 204:
             return web.Response(status=204, headers=headers)
         return json_response(result, status, headers)

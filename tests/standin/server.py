@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import time
@@ -206,12 +205,17 @@ class StandIn:
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)
-            with contextlib.suppress(TimeoutError):
+            try:
                 # Poll at least every 50 ms so predicates on outside state also work.
                 await asyncio.wait_for(waiter, min(remaining, 0.05))
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters.discard(waiter)
 
     def record(self, entry: RequestRecord) -> None:
         self.requests.append(entry)
+        self.notify()
 
     # -- lookups for tests ---------------------------------------------------------------
 
@@ -301,7 +305,10 @@ class StandIn:
 
     def message_payload(self, msg: Message, guild: Guild | None) -> dict[str, Any]:
         member = guild.members.get(msg.author.id) if guild is not None else None
-        return msg.payload(member)
+        data = msg.payload(member)
+        users = self.world.users
+        data["mentions"] = [users[u].payload() for u in sorted(msg.pings.users) if u in users]
+        return data
 
     async def create_message(self, guild: Guild | None, channel: Channel, author: User,
                              payload: dict[str, Any], *, files: list[dict[str, Any]] | None = None,
