@@ -125,23 +125,26 @@ class FeedEngine:
 
     # -- one feed ----------------------------------------------------------------------
 
-    async def discover(self, url: str) -> Discovered:
+    async def discover(self, url: str, *, follow_alternates: bool = True) -> Discovered:
         """Fetch `url` once under the usual rules and make sure it is a feed. A site's
-        HTML page is followed to the feed it advertises."""
+        HTML page is followed to the feed it advertises (or, without
+        `follow_alternates`, refused with NotAFeedError listing those feeds)."""
         result = await self.fetcher.fetch(url)
         try:
             parsed = await self._parse(result)
         except NotAFeedError as exc:
-            if not exc.alternates:
+            if not exc.alternates or not follow_alternates:
                 raise
             result = await self.fetcher.fetch(exc.alternates[0])
             parsed = await self._parse(result)
         return Discovered(result.url, result, parsed)
 
-    async def add(self, url: str, *, pinned: bool = False) -> Added:
+    async def add(
+        self, url: str, *, pinned: bool = False, follow_alternates: bool = True
+    ) -> Added:
         """Check `url` (see `discover`), store the feed and the articles it holds now.
         Already stored articles are not new again; subscriptions decide what to post."""
-        found = await self.discover(url)
+        found = await self.discover(url, follow_alternates=follow_alternates)
         now = self.clock()
         feed = await self.store.add_feed(found.url, now, pinned=pinned)
         ingest = await self.store.record_success(

@@ -420,24 +420,17 @@ class Feeds(commands.GroupCog, group_name="feed"):
             await self._refuse_duplicate(channel.id, known.id)
 
         try:
-            target = url
-            if offer_alternates:
-                try:
-                    result, _ = await self._fetch_feed(url)
-                    target = result.url
-                except NotAFeedError as exc:
-                    alternate = next(filter(None, map(safe_url, exc.alternates)), None)
-                    if alternate is None:
-                        raise
-                    view = AlternateOffer(
-                        self, interaction.user.id, url=alternate, channel_id=channel.id,
-                        name=name, backlog=backlog,
-                    )
-                    return Reply(
-                        f"That page isn't a feed, but it links to one: <{alternate}>", view=view
-                    )
-            added = await core.engine.add(target)
-        except LanternError as exc:  # FetchError, NotAFeedError, a parser failure
+            added = await core.engine.add(url, follow_alternates=not offer_alternates)
+        except NotAFeedError as exc:
+            alternate = next(filter(None, map(safe_url, exc.alternates)), None)
+            if alternate is None:
+                raise UserError(describe_fetch_error(exc)) from None
+            view = AlternateOffer(
+                self, interaction.user.id, url=alternate, channel_id=channel.id,
+                name=name, backlog=backlog,
+            )
+            return Reply(f"That page isn't a feed, but it links to one: <{alternate}>", view=view)
+        except LanternError as exc:  # FetchError, a parser failure
             raise UserError(describe_fetch_error(exc)) from None
 
         feed = added.feed
@@ -576,12 +569,6 @@ class Feeds(commands.GroupCog, group_name="feed"):
             )
         check_post_channel(channel, guild, threads=sub.threads)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if stored is not None and stored.status != "gone":
-            # A feed whose only subscriptions are paused is not polled, so what was
-            # published meanwhile is not stored yet, and the next poll would queue all
-            # of it. Polling while still paused stores it without queueing; then
-            # resume_subscription posts at most the backlog of it.
-            await self.bot.core.engine.poll_feed(stored)
         queued = await store.resume_subscription(sub.id, utcnow())
         await store.forget_notice(guild.id, f"sub:{sub.id}:paused")
         self.bot.delivery.wake()

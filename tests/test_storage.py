@@ -204,7 +204,8 @@ async def test_paused_and_removed_guilds_get_nothing(store: SqliteStorage) -> No
     sub = await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0)
     assert await store.pause_subscription(sub.id, "test", T0)
     assert not await store.pause_subscription(sub.id, "test", T0)  # reported once
-    assert await store.due_feeds(T0) == []  # nobody wants the feed now
+    # the feed is still polled while paused, so the archive keeps growing
+    assert [f.id for f in await store.due_feeds(T0)] == [feed.id]
     await store.record_success(feed.id, ok(*(art(n) for n in range(6)), now=T0))
     assert await store.due_deliveries(T0) == []
     # resuming posts at most the backlog (1), not everything that arrived meanwhile

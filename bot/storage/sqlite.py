@@ -44,12 +44,13 @@ HASH_CHANGE_CAP = 5
 CATCH_UP_LIMIT = 10
 
 
-# A feed is wanted while it is not retired and a maintainer pinned it or a live
-# subscription (not paused, in a guild the bot is still in) needs it.
+# A feed is wanted while it is not retired and a maintainer pinned it or a
+# subscription in a guild the bot is still in needs it. Paused subscriptions
+# count: the archive keeps growing, and resuming then posts only the backlog.
 _WANTED = (
     "f.status != 'gone' AND (f.pinned OR EXISTS (SELECT 1 FROM subscriptions s"
     " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
-    " WHERE s.feed_id = f.id AND s.paused = 0 AND g.removed_at IS NULL))"
+    " WHERE s.feed_id = f.id AND g.removed_at IS NULL))"
 )
 
 
