@@ -1,0 +1,78 @@
+"""The bot's start-up, command sync, intents and error handling on the stand-in."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import discord
+import pytest
+
+import bot.client
+from tests.feedserver import FeedServer
+from tests.lantern_harness import Lantern, lantern_settings
+from tests.standin.server import StandIn
+
+pytestmark = pytest.mark.e2e
+
+MEMBER_COMMANDS = {"discuss", "latest", "related", "resources", "search"}
+
+
+async def test_guilds_intent_only_and_no_mentions(lantern: Lantern) -> None:
+    session = lantern.standin.gateway.current
+    assert session is not None
+    assert session.intents == discord.Intents(guilds=True).value
+    mentions = lantern.bot.allowed_mentions
+    assert mentions is not None
+    assert mentions.to_dict() == discord.AllowedMentions.none().to_dict()
+
+
+async def test_commands_synced_globally(lantern: Lantern) -> None:
+    names = set(lantern.standin.command_names())
+    assert {"feed", "settings"} | MEMBER_COMMANDS <= names
+    assert lantern.standin.commands.get(lantern.standin.guild.id) in (None, [])
+
+
+async def test_dev_guild_sync(
+    discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    guild = discord_standin.guild
+    settings = lantern_settings(discord_standin, tmp_path, dev_guild_id=guild.id)
+    async with Lantern(discord_standin, feed_server, settings).running():
+        assert not discord_standin.commands.get(None)
+        names = {c["name"] for c in discord_standin.commands[guild.id]}
+        assert {"feed", "settings", "search"} <= names
+
+
+async def test_a_broken_extension_is_logged_and_the_rest_load(
+    discord_standin: StandIn,
+    feed_server: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(bot.client, "EXTENSIONS", ("cogs.does_not_exist", *bot.client.EXTENSIONS))
+    with caplog.at_level(logging.ERROR, "bot.client"):
+        async with Lantern(
+            discord_standin, feed_server, lantern_settings(discord_standin, tmp_path)
+        ).running():
+            assert "feed" in discord_standin.command_names()
+    assert any("cogs.does_not_exist" in r.getMessage() for r in caplog.records)
+
+
+async def test_unexpected_errors_get_an_error_id(
+    lantern: Lantern, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(lantern.core.store, "guild_subscriptions", broken)
+    with caplog.at_level(logging.ERROR, "bot.client"):
+        record = await lantern.standin.invoke("feed list", as_="owner")
+        reply = await record.wait_followup() if record.deferred else None
+        await record.wait_response()
+    text = reply.content if reply is not None else record.callbacks[0]["data"]["content"]
+    assert "Something went wrong" in text and "database on fire" not in text
+    error_id = text.split("`")[1]
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
