@@ -337,6 +337,21 @@ async def test_unknown_route_is_404_and_recorded(discord_standin: StandIn) -> No
     s.unknown_routes.clear()  # this test means it
 
 
+async def test_unexpected_body_is_a_recorded_400(discord_standin: StandIn) -> None:
+    """A body the stand-in can't handle is answered 400 (never a retried 500) and recorded."""
+    s = discord_standin
+    url = f"{s.api_base}/channels/{s.channel('general').id}/messages/bulk-delete"
+    lantern = s.role("Lantern")
+    lantern.permissions |= 1 << 13
+    async with aiohttp.ClientSession() as http:
+        body = {"messages": ["not-a-snowflake", "x"]}
+        async with http.post(url, json=body, headers={"Authorization": f"Bot {s.token}"}
+                             ) as resp:
+            assert resp.status == 400
+    assert len(s.internal_errors) == 1
+    s.internal_errors.clear()  # this test means it
+
+
 async def test_command_sync_validation(discord_standin: StandIn) -> None:
     """Command names, descriptions and option rules are checked at sync time."""
     s = discord_standin

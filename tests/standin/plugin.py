@@ -22,9 +22,15 @@ async def discord_standin() -> AsyncIterator[StandIn]:
     finally:
         await standin.stop()
         reset_discord()
+    problems = []
     if standin.unknown_routes:
-        pytest.fail("the bot called routes the stand-in does not know (404): "
-                    + ", ".join(standin.unknown_routes), pytrace=False)
+        problems.append("the bot called routes the stand-in does not know (404): "
+                        + ", ".join(standin.unknown_routes))
+    if standin.internal_errors:
+        problems.append("the stand-in could not handle requests: "
+                        + "; ".join(standin.internal_errors))
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

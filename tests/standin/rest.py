@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from tests.standin.world import (
 if TYPE_CHECKING:
     from tests.standin.server import StandIn
 
+log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 Handler = Callable[["Call"], Awaitable[Any]]
 
@@ -197,6 +199,13 @@ class Rest:
             result, status = err.body(), err.status
             if status == 429:
                 headers = getattr(err, "headers", {})
+        except Exception as exc:
+            # A body shape the stand-in did not expect. Answer 400 (not 500, which discord.py
+            # would retry for 25 s) and let the fixture fail the test.
+            log.exception("stand-in failed on %s %s", request.method, path)
+            s.internal_errors.append(f"{request.method} {path}: {exc!r}")
+            result, status = {"message": f"stand-in could not handle this: {exc!r}",
+                              "code": 0}, 400
         s.record(RequestRecord(request.method, path, template, status, body, result))
         if status == 204:
             return web.Response(status=204, headers=headers)

@@ -120,6 +120,7 @@ class StandIn:
         self.syncs: list[tuple[int | None, list[dict[str, Any]]]] = []
         self.requests: list[RequestRecord] = []
         self.unknown_routes: list[str] = []
+        self.internal_errors: list[str] = []
         self.rate_limited: list[tuple[int, float]] = []
         self.nonce_hits: list[Message] = []
         self.crossposts: list[Message] = []
