@@ -250,3 +250,31 @@ async def test_autosharded_client_uses_gateway_bot(discord_standin: StandIn) -> 
         assert client.shard_count == 1
         assert s.requests_to("GET", "/gateway/bot")
         assert {g.id for g in client.guilds} == set(s.world.guilds)
+
+
+async def test_bot_rejoins_and_members_join(discord_standin: StandIn,
+                                            standin_bot: SampleBot) -> None:
+    """GUILD_CREATE after an invite; GUILD_MEMBER_ADD for a newcomer."""
+    s = discord_standin
+    second = s.second_guild
+    await s.remove_bot(second)
+    await s.wait_for(lambda: standin_bot.get_guild(second.id) is None, 2, "removal")
+    await s.add_bot(second)
+    await s.wait_for(lambda: second.id in standin_bot.seen("guild_join"), 2, "guild_join")
+    assert standin_bot.get_guild(second.id) is not None
+    newcomer = s.new_user("newcomer", "nia_new")
+    await s.add_member(newcomer)
+    await s.wait_for(lambda: newcomer.id in standin_bot.seen("member_join"), 2, "member_join")
+    it = await s.invoke("ping", as_="newcomer")
+    assert (await it.wait_message()).content == "pong"
+
+
+async def test_resume_of_a_forgotten_session_reidentifies(discord_standin: StandIn,
+                                                          standin_bot: SampleBot) -> None:
+    """A RESUME the server can't honour gets op 9 false, then a fresh IDENTIFY."""
+    s = discord_standin
+    s.gateway.sessions.clear()
+    await s.close_gateway(4000)
+    await s.wait_identified(2)
+    await s.wait_for(lambda: standin_bot.ready_count >= 2, 3, "on_ready again")
+    assert any(f["op"] == 6 for f in s.gateway.received)

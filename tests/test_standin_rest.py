@@ -100,6 +100,24 @@ async def test_forum_post(discord_standin: StandIn, standin_bot: SampleBot) -> N
     assert err.value.code == 50035 and "message" in err.value.text
 
 
+async def test_forum_tags_and_archived_threads(discord_standin: StandIn,
+                                                standin_bot: SampleBot) -> None:
+    """A forum that requires tags refuses untagged posts; sending unarchives a thread."""
+    s = discord_standin
+    forum = s.channel("recovery-writing")
+    forum.require_tag = True
+    channel = standin_bot.get_channel(forum.id)
+    assert isinstance(channel, discord.ForumChannel)
+    with pytest.raises(discord.HTTPException) as err:
+        await channel.create_thread(name="untagged", content="x")
+    assert err.value.code == 40067
+    tagged = await channel.create_thread(name="tagged", content="x",
+                                         applied_tags=channel.available_tags)
+    await s.update_thread(s.threads(forum)[0], archived=True)
+    await tagged.thread.send("bump")
+    assert not s.threads(forum)[0].archived
+
+
 async def test_permission_errors(discord_standin: StandIn, standin_bot: SampleBot) -> None:
     """Can't view → 50001; can't send or embed → 50013; forum posts need Send Messages."""
     s = discord_standin

@@ -566,6 +566,10 @@ class Rest:
                     {"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
                      "message": "Unknown message"}]}})
         headers = self.rate_limit(channel.id)
+        if channel.is_thread and channel.archived and guild is not None:
+            # Sending into an archived (unlocked) thread unarchives it.
+            channel.archived = False
+            await s.announce_channel_update(guild, channel)
         msg = await s.create_message(guild, channel, s.world.bot, payload, files=call.files,
                                      reply_to=reply_to)
         if nonce is not None and payload.get("enforce_nonce"):
@@ -745,6 +749,9 @@ class Rest:
             if any(t not in tag_ids for t in tags) or len(tags) > 5:
                 raise E.invalid_form({"applied_tags": {"_errors": [
                     {"code": "BASE_TYPE_CHOICES", "message": "Unknown tag"}]}})
+            if channel.require_tag and not tags:
+                raise E.DiscordError(400, 40067,
+                                     "A tag is required to create a forum post in this channel")
             thread_id = s.world.snowflakes.next()
             thread = await s.create_thread(guild, channel, s.world.bot, body["name"],
                                            PUBLIC_THREAD, thread_id=thread_id,

@@ -443,6 +443,37 @@ class StandIn:
             await self.gateway.dispatch("CHANNEL_DELETE", ch.payload())
         self.notify()
 
+    async def add_bot(self, guild: Guild) -> None:
+        """The bot joins (or is re-invited to) a guild: GUILD_CREATE."""
+        guild.bot_present = True
+        bot = self.world.bot
+        if bot.id not in guild.members:
+            guild.members[bot.id] = Member(bot)
+        self.world.guilds.setdefault(guild.id, guild)
+        data = guild.create_payload()
+        del data["unavailable"]  # a join carries no `unavailable`; discord.py then says guild_join
+        await self.gateway.dispatch("GUILD_CREATE", data)
+        self.notify()
+
+    async def add_member(self, user: User, guild: Guild | None = None,
+                         roles: list[Role] | None = None) -> Member:
+        """Someone joins the guild: GUILD_MEMBER_ADD."""
+        guild = guild or self.guild
+        self.world.users.setdefault(user.id, user)
+        member = Member(user, [r.id for r in roles or []])
+        guild.members[user.id] = member
+        await self.gateway.dispatch("GUILD_MEMBER_ADD",
+                                    {"guild_id": str(guild.id), **member.payload()})
+        self.notify()
+        return member
+
+    def new_user(self, key: str, username: str) -> User:
+        """A user that tests can refer to by `key` (not yet a member anywhere)."""
+        user = User(self.world.snowflakes.next(), username)
+        self.world.users[user.id] = user
+        self.world.people[key] = user
+        return user
+
     async def remove_bot(self, guild: Guild | None = None) -> None:
         """The bot is kicked (or leaves): GUILD_DELETE without `unavailable`."""
         guild = guild or self.guild

@@ -276,6 +276,12 @@ class SampleBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         self.events.append(("message", message))
 
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.events.append(("guild_join", guild.id))
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        self.events.append(("member_join", member.id))
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         self.events.append(("guild_remove", guild.id))
 

@@ -143,6 +143,7 @@ class Channel:
     applied_tags: list[int] = field(default_factory=list)
     # forums
     available_tags: list[dict[str, Any]] = field(default_factory=list)
+    require_tag: bool = False
     # DMs
     recipient_id: int | None = None
 
@@ -165,7 +166,7 @@ class Channel:
             "guild_id": str(self.guild_id),
             "position": self.position,
             "parent_id": str(self.parent_id) if self.parent_id else None,
-            "flags": 0,
+            "flags": 16 if self.require_tag else 0,
             "nsfw": False,
             "rate_limit_per_user": 0,
         }
