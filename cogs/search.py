@@ -41,6 +41,7 @@ from cogs._views import (
     feed_name,
     plain_label,
     posted_link,
+    redact_discord_debug_logs,
     render_results,
     resources_block,
     run_search,
@@ -94,7 +95,7 @@ async def _send(
     """Answer privately whether or not the interaction was deferred."""
     kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
     if interaction.response.is_done():
-        await interaction.followup.send(content or "", ephemeral=True, **kwargs)
+        await interaction.followup.send(content or "", ephemeral=True, wait=True, **kwargs)
     else:
         await interaction.response.send_message(content, ephemeral=True, **kwargs)
 
@@ -650,6 +651,16 @@ class Search(commands.Cog):
                 message.guild.id, article.id, message.channel.id, message.id, message.created_at
             )
 
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if self.bot.settings.message_content_intent and payload.guild_id is not None:
+            await self.store.forget_link_mentions([payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if self.bot.settings.message_content_intent and payload.guild_id is not None:
+            await self.store.forget_link_mentions(sorted(payload.message_ids))
+
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
@@ -672,4 +683,5 @@ def _field(text: str) -> str:
 
 
 async def setup(bot: commands.Bot) -> None:
+    redact_discord_debug_logs()
     await bot.add_cog(Search(bot))  # type: ignore[arg-type]

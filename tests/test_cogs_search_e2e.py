@@ -1,10 +1,12 @@
 """/search, /latest, /related, /discuss and /resources end to end: the real
 LanternBot on the Discord stand-in, articles from a local feed server."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -49,25 +51,54 @@ def item(key: str, title: str, when: datetime, text: str, author: str = "") -> d
 
 
 TOPICS = [
-    item("nalox-library", "Naloxone saves lives at the library", BASE + timedelta(days=60),
-         "Librarians trained to carry naloxone nasal spray.", "Alex Writer"),
-    item("relapse", "Relapse is not failure", BASE + timedelta(days=100),
-         "Many people in recovery go back to using once; what helped them return."),
-    item("sponsor", "Sponsor stories: the first year sober", BASE + timedelta(days=122),
-         "Three sponsors talk about the first year of sobriety."),
-    item("meetings", "Meetings online during winter", BASE + timedelta(days=140),
-         "Video meetings help people keep going when the roads are icy."),
-    item("nalox-vending", "Naloxone vending machines arrive", BASE + timedelta(days=152),
-         "Free naloxone from vending machines in three cities."),
+    item(
+        "nalox-library",
+        "Naloxone saves lives at the library",
+        BASE + timedelta(days=60),
+        "Librarians trained to carry naloxone nasal spray.",
+        "Alex Writer",
+    ),
+    item(
+        "relapse",
+        "Relapse is not failure",
+        BASE + timedelta(days=100),
+        "Many people in recovery go back to using once; what helped them return.",
+    ),
+    item(
+        "sponsor",
+        "Sponsor stories: the first year sober",
+        BASE + timedelta(days=122),
+        "Three sponsors talk about the first year of sobriety.",
+    ),
+    item(
+        "meetings",
+        "Meetings online during winter",
+        BASE + timedelta(days=140),
+        "Video meetings help people keep going when the roads are icy.",
+    ),
+    item(
+        "nalox-vending",
+        "Naloxone vending machines arrive",
+        BASE + timedelta(days=152),
+        "Free naloxone from vending machines in three cities.",
+    ),
 ]
 JOURNAL_ITEMS = [
-    item(f"journal-{n}", f"Recovery journal day {n}", BASE - timedelta(days=100 - n),
-         f"Entry {n} of a recovery journal: small steps.")
+    item(
+        f"journal-{n}",
+        f"Recovery journal day {n}",
+        BASE - timedelta(days=100 - n),
+        f"Entry {n} of a recovery journal: small steps.",
+    )
     for n in range(JOURNAL)
 ]
 OTHER = [
-    item("secret-b", "Secret second-server naloxone piece", BASE + timedelta(days=10),
-         "Only the second server subscribes to this naloxone feed."),
+    item(
+        "secret-b",
+        "Secret second-server naloxone piece",
+        BASE + timedelta(days=10),
+        "Only the second server subscribes to this naloxone feed.",
+    ),
 ]
 
 
@@ -77,23 +108,44 @@ async def setup_world(lantern: Lantern, *, backlog: int = 3) -> dict[str, Any]:
     feed = (await lantern.core.engine.add(url)).feed
     general = lantern.standin.channel("general")
     await store.add_subscription(
-        guild_id=lantern.standin.guild.id, channel_id=general.id, feed_id=feed.id,
-        now=utcnow(), backlog=backlog, added_by=lantern.standin.user("manager").id,
+        guild_id=lantern.standin.guild.id,
+        channel_id=general.id,
+        feed_id=feed.id,
+        now=utcnow(),
+        backlog=backlog,
+        added_by=lantern.standin.user("manager").id,
     )
     lantern.bot.delivery.wake()
     other_url = lantern.feeds.serve("/other", rss(OTHER, title="Second Place"))
     other = (await lantern.core.engine.add(other_url)).feed
     await store.add_guild_feed(lantern.standin.second_guild.id, other.id)
     await lantern.standin.wait_for(
-        lambda: len(lantern.standin.bot_messages("general")) >= backlog, 5, "backlog posts")
+        lambda: len(lantern.standin.bot_messages("general")) >= backlog, 5, "backlog posts"
+    )
     articles = {(a.link or "").rsplit("/", 1)[-1]: a for a in await store.latest_articles(100)}
     relapse = articles["relapse"]
-    await store.record_comments(relapse.id, [
-        ParsedComment("c1", "Jamie", BASE + timedelta(days=101),
-                      "Thank you. My own relapse taught me gentleness with myself.", None, "h1"),
-        ParsedComment("c2", "Robin", BASE + timedelta(days=102),
-                      "Sharing this with my home group tonight.", None, "h2"),
-    ], next_poll_at=utcnow() + timedelta(days=1))
+    await store.record_comments(
+        relapse.id,
+        [
+            ParsedComment(
+                "c1",
+                "Jamie",
+                BASE + timedelta(days=101),
+                "Thank you. My own relapse taught me gentleness with myself.",
+                None,
+                "h1",
+            ),
+            ParsedComment(
+                "c2",
+                "Robin",
+                BASE + timedelta(days=102),
+                "Sharing this with my home group tonight.",
+                None,
+                "h2",
+            ),
+        ],
+        next_poll_at=utcnow() + timedelta(days=1),
+    )
     return {"feed": feed, "other": other, "articles": articles}
 
 
@@ -102,8 +154,9 @@ async def world(lantern: Lantern) -> dict[str, Any]:
     return await setup_world(lantern)
 
 
-async def run(lantern: Lantern, command: str, *, as_: str = "member",
-              channel: Any = "general", **options: Any) -> InteractionRecord:
+async def run(
+    lantern: Lantern, command: str, *, as_: str = "member", channel: Any = "general", **options: Any
+) -> InteractionRecord:
     record = await lantern.standin.invoke(command, as_=as_, channel=channel, options=options)
     await record.wait_response()
     return record
@@ -120,8 +173,11 @@ async def answer(lantern: Lantern, command: str, **kw: Any) -> Message:
 def text_of(msg: Message) -> str:
     parts = [msg.content]
     for e in msg.embeds:
-        parts += [e.get("title") or "", e.get("description") or "",
-                  (e.get("footer") or {}).get("text", "")]
+        parts += [
+            e.get("title") or "",
+            e.get("description") or "",
+            (e.get("footer") or {}).get("text", ""),
+        ]
         parts += [f["name"] + "\n" + f["value"] for f in e.get("fields", [])]
     return "\n".join(parts)
 
@@ -151,8 +207,11 @@ async def test_search_private_embed_with_titles_snippets_and_post_links(lantern,
     assert "Recovery Daily" in body and "<t:" in body
     assert "Second" not in body  # the other server's feed
     # the newest three were posted: the vending one links to its post in #general
-    posted = next(m for m in lantern.standin.bot_messages("general")
-                  if "vending" in m.embeds[0]["title"].lower())
+    posted = next(
+        m
+        for m in lantern.standin.bot_messages("general")
+        if "vending" in m.embeds[0]["title"].lower()
+    )
     guild = lantern.standin.guild.id
     assert f"https://discord.com/channels/{guild}/{posted.channel_id}/{posted.id}" in body
     assert body.count("posted here") == 1
@@ -163,8 +222,7 @@ async def test_search_private_embed_with_titles_snippets_and_post_links(lantern,
 
 async def test_search_filters_and_sort(lantern, world):
     feed_id = str(world["feed"].id)
-    choices = await lantern.standin.autocomplete("search", "feed", "recov",
-                                                 options={"query": "x"})
+    choices = await lantern.standin.autocomplete("search", "feed", "recov", options={"query": "x"})
     assert [c["value"] for c in choices] == [feed_id]
     newest = await answer(lantern, "search", query="naloxone", sort="newest", feed=feed_id)
     body = newest.embeds[0]["description"]
@@ -172,11 +230,13 @@ async def test_search_filters_and_sort(lantern, world):
     by_author = await answer(lantern, "search", query="naloxone", author="Alex Writer")
     assert "library" in by_author.embeds[0]["description"]
     assert "vending" not in by_author.embeds[0]["description"]
-    for after, before, expect in (("2024-03-01", None, {"vending", "library"}),
-                                  ("2024-05", None, {"vending"}),
-                                  (None, "2024-04", {"library"}),
-                                  ("2024", "2025", {"vending", "library"}),
-                                  ("30d", None, set())):
+    for after, before, expect in (
+        ("2024-03-01", None, {"vending", "library"}),
+        ("2024-05", None, {"vending"}),
+        (None, "2024-04", {"library"}),
+        ("2024", "2025", {"vending", "library"}),
+        ("30d", None, set()),
+    ):
         opts = {k: v for k, v in (("after", after), ("before", before)) if v}
         msg = await answer(lantern, "search", query="naloxone", **opts)
         found = {w for w in ("vending", "library") if w in text_of(msg)}
@@ -252,7 +312,8 @@ async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
     msg = await answer(lantern, "search", query="recovery journal")
     shown = msg.embeds[0]["description"]
     await lantern.standin.wait_for(
-        lambda: all(b.get("disabled") for b in buttons(msg).values()), 5, "disabled buttons")
+        lambda: all(b.get("disabled") for b in buttons(msg).values()), 5, "disabled buttons"
+    )
     assert msg.embeds[0]["description"] == shown and not msg.deleted
 
 
@@ -302,7 +363,9 @@ async def test_autocomplete_is_capped_newest_first_and_fast(lantern, world):
     assert dates == sorted(dates, reverse=True)
     nalox = await lantern.standin.autocomplete("discuss", "article", "nalox")
     assert [c["name"].split(" (")[0] for c in nalox] == [
-        "Naloxone vending machines arrive", "Naloxone saves lives at the library"]
+        "Naloxone vending machines arrive",
+        "Naloxone saves lives at the library",
+    ]
     journal = await lantern.standin.autocomplete("related", "article", "recovery jour")
     assert len(journal) == 25 and journal[0]["name"].startswith("Recovery journal day 24")
 
@@ -361,8 +424,7 @@ async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, 
     intro = standin.messages(new[0])
     assert intro and "http://example.org/journal-3" in intro[0].content
     # a member who can't create threads is refused
-    await standin.set_permissions("general", standin.member("member"),
-                                  deny=P.CREATE_PUBLIC_THREADS)
+    await standin.set_permissions("general", standin.member("member"), deny=P.CREATE_PUBLIC_THREADS)
     await asyncio.sleep(0.1)
     refused = await answer(lantern, "discuss", article=str(arts["sponsor"].id))
     assert "can't create threads" in refused.content
@@ -400,7 +462,8 @@ async def test_resources_default_edit_reset_and_member_refused(lantern, world):
     refused = await answer(lantern, "resources edit", as_="member")
     assert refused.flags & EPHEMERAL and "Only the server's managers" in refused.content
     await lantern.core.store.update_guild_settings(
-        standin.guild.id, moderator_role_id=standin.role("Moderators").id)
+        standin.guild.id, moderator_role_id=standin.role("Moderators").id
+    )
     opened = await run(lantern, "resources edit", as_="mod")
     assert opened.modal is not None
     text = "Our warmline: 555-0100 @everyone\nPeer support: #support"
@@ -414,8 +477,10 @@ async def test_resources_default_edit_reset_and_member_refused(lantern, world):
     lobby = standin.channel("lobby", guild=standin.second_guild)
     other = await answer(lantern, "resources show", channel=lobby)
     assert "findahelpline.com" in other.content
-    assert "Only the server's managers" in (
-        await answer(lantern, "resources reset", as_="member")).content
+    assert (
+        "Only the server's managers"
+        in (await answer(lantern, "resources reset", as_="member")).content
+    )
     await answer(lantern, "resources reset", as_="manager")
     back = await answer(lantern, "resources show")
     assert back.content == DEFAULT_RESOURCES
@@ -441,8 +506,7 @@ async def test_guild_isolation(lantern, world):
     assert "Recovery" not in latest.embeds[0]["description"]
     choices = await standin.autocomplete("related", "article", "", channel=lobby)
     assert choices and not {c["value"] for c in choices} & a_ids
-    feeds = await standin.autocomplete("search", "feed", "", channel=lobby,
-                                       options={"query": "x"})
+    feeds = await standin.autocomplete("search", "feed", "", channel=lobby, options={"query": "x"})
     assert [c["value"] for c in feeds] == [str(world["other"].id)]
     vending = str(arts["nalox-vending"].id)
     await answer(lantern, "discuss", article=vending)  # a thread in guild A
@@ -451,16 +515,20 @@ async def test_guild_isolation(lantern, world):
     assert "vending" not in text_of(related).lower()
     discuss = await answer(lantern, "discuss", article=vending, channel=lobby)
     assert "vending" not in text_of(discuss).lower()
-    assert standin.threads(lobby) == [] or all("vending" not in t.name.lower()
-                                               for t in standin.threads(lobby))
-    url = await answer(lantern, "related", article="http://example.org/nalox-vending",
-                       channel=lobby)
+    assert standin.threads(lobby) == [] or all(
+        "vending" not in t.name.lower() for t in standin.threads(lobby)
+    )
+    url = await answer(
+        lantern, "related", article="http://example.org/nalox-vending", channel=lobby
+    )
     assert "vending" not in text_of(url).lower()
 
 
 def random_text(rng: random.Random, *, surrogates: bool = False) -> str:
-    alphabet = ('abcxyz naloxone relapse AA NA 12-step "quoted -not * ( ) : ^ NEAR AND OR NOT'
-                " \\ ' ` ~ | @everyone <@123> # ** __ || \u200b \u202e é ñ ß 中文 😀 \t\n")
+    alphabet = (
+        'abcxyz naloxone relapse AA NA 12-step "quoted -not * ( ) : ^ NEAR AND OR NOT'
+        " \\ ' ` ~ | @everyone <@123> # ** __ || \u200b \u202e é ñ ß 中文 😀 \t\n"
+    )
     pieces = alphabet.split(" ")
     out = []
     for _ in range(rng.randint(1, 12)):
@@ -505,9 +573,15 @@ async def test_fuzzed_queries_through_the_core(lantern, world):
         text = random_text(rng, surrogates=True)
         try:
             page = await core_search.search(
-                store, text, guild_id=guild, now=now, comments=n % 3 == 0,
-                sort="newest" if n % 2 else "relevance", page=n % 4,
-                after=random_text(rng) if n % 11 == 0 else None)
+                store,
+                text,
+                guild_id=guild,
+                now=now,
+                comments=n % 3 == 0,
+                sort="newest" if n % 2 else "relevance",
+                page=n % 4,
+                after=random_text(rng) if n % 11 == 0 else None,
+            )
         except InvalidSearchQueryError:
             continue
         for hit in page.hits:
@@ -554,6 +628,54 @@ async def test_logs_never_hold_queries_or_user_ids(lantern, world):
         assert not any(i in text for i in ids), r.name
 
 
+async def test_discord_debug_logs_do_not_pair_queries_with_members(lantern, world):
+    """discord.py logs raw gateway events and REST bodies at DEBUG: the cog's filter
+    blanks INTERACTION_CREATE payloads and interaction callback bodies/tokens."""
+    records: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Capture(level=logging.DEBUG)
+    discord_log = logging.getLogger("discord")
+    saved = discord_log.level
+    discord_log.addHandler(handler)
+    discord_log.setLevel(logging.DEBUG)
+    try:
+        big = await answer(lantern, "search", query="quillwort recovery journal")
+        nxt = await lantern.standin.click(big, buttons(big)["Next"]["custom_id"])
+        await nxt.wait_response()
+        await lantern.standin.autocomplete("related", "article", "quillwort")
+    finally:
+        discord_log.removeHandler(handler)
+        discord_log.setLevel(saved)
+    member = str(lantern.standin.user("member").id)
+    texts = [r.getMessage() for r in records]
+    assert any("INTERACTION_CREATE" in t for t in texts)  # still logged, without payload
+    assert any("<token>" in t for t in texts)
+    tokens = [r.token for r in lantern.standin.interaction_log]
+    for text in texts:
+        assert "quillwort" not in text.lower()
+        assert not (member in text and "INTERACTION_CREATE" in text)
+        assert big.embeds[0]["description"][:40] not in text
+        assert not any(token in text for token in tokens)
+
+
+async def test_slow_search_is_deferred_then_followed_up(lantern, world, monkeypatch):
+    module = sys.modules[type(cog(lantern)).__module__]  # the instance the bot loaded
+    monkeypatch.setattr(module, "FAST_ANSWER", 0.0)
+    record = await run(lantern, "search", query="recovery journal")
+    assert record.deferred
+    msg = await record.wait_message()
+    assert msg.flags & EPHEMERAL and "Page 1 of 5" in msg.embeds[0]["footer"]["text"]
+    click = await lantern.standin.click(msg, buttons(msg)["Next"]["custom_id"])
+    await click.wait_response()
+    assert "Page 2 of 5" in msg.embeds[0]["footer"]["text"]
+    bad = await run(lantern, "search", query="naloxone", before="whenever")
+    assert "can't read the date" in (await bad.wait_message()).content
+
+
 # -- link mentions (Message Content intent on) ---------------------------------------------------
 
 
@@ -572,8 +694,9 @@ async def test_link_mentions_are_recorded_without_text(lantern_with_messages):
     world = await setup_world(lantern)
     standin = lantern.standin
     vending = world["articles"]["nalox-vending"]
-    said = await standin.post_as("member", "general",
-                                 "private words here http://example.org/nalox-vending!")
+    said = await standin.post_as(
+        "member", "general", "private words here http://example.org/nalox-vending!"
+    )
     store = lantern.core.store
     assert await eventually(lambda: store.link_mentions_for(standin.guild.id, vending.id))
     (mention,) = await store.link_mentions_for(standin.guild.id, vending.id)
@@ -593,3 +716,9 @@ async def test_link_mentions_are_recorded_without_text(lantern_with_messages):
     assert await eventually(counted)
     other_guild = await store.link_mentions_for(standin.second_guild.id, vending.id)
     assert other_guild == []
+    await standin.delete_message(said, by_bot=False)
+
+    async def forgotten() -> bool:
+        return not await store.link_mentions_for(standin.guild.id, vending.id)
+
+    assert await eventually(forgotten)

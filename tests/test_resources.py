@@ -15,28 +15,60 @@ from bot.resources import (
 
 
 def test_default_text_lists_the_widely_known_contacts() -> None:
-    for needle in ("findahelpline.com", "1-800-662-4357", "988", "116 123",
-                   "immediate danger", "local emergency services"):
+    for needle in (
+        "findahelpline.com",
+        "1-800-662-4357",
+        "988",
+        "116 123",
+        "immediate danger",
+        "local emergency services",
+    ):
         assert needle in DEFAULT_RESOURCES
     assert len(DEFAULT_RESOURCES) < RESOURCES_MAX_CHARS
     assert "@" not in DEFAULT_RESOURCES
 
 
-@pytest.mark.parametrize("text", [
-    "suicide", "SUICIDE hotline", "I want to die", "i want   to\tdie", "kill myself",
-    "Killing Myself", "overdosing on what", "I relapsed", "RELAPSED yesterday",
-    "can't stop using", "cant stop using", "can’t stop using", "cAn'T StOp UsInG",
-    "suïcide", "Want-to-die", "self harm", "self-harm", "selfharm?" * 0 + "self harm now",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suicide",
+        "SUICIDE hotline",
+        "I want to die",
+        "i want   to\tdie",
+        "kill myself",
+        "Killing Myself",
+        "overdosing on what",
+        "I relapsed",
+        "RELAPSED yesterday",
+        "can't stop using",
+        "cant stop using",
+        "can’t stop using",
+        "cAn'T StOp UsInG",
+        "suïcide",
+        "Want-to-die",
+        "self harm",
+        "self-harm",
+        "selfharm?" * 0 + "self harm now",
+    ],
+)
 def test_crisis_terms_match_case_diacritics_and_apostrophes(text: str) -> None:
     assert looks_like_crisis(text)
 
 
-@pytest.mark.parametrize("text", [
-    "", "relapse prevention", "suicides statistics 2020" * 0 + "statistics", "naloxone",
-    "overdose awareness", "I can stop using", "wanted to diet", "skill myself up",
-    "unrelapsed",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "relapse prevention",
+        "suicides statistics 2020" * 0 + "statistics",
+        "naloxone",
+        "overdose awareness",
+        "I can stop using",
+        "wanted to diet",
+        "skill myself up",
+        "unrelapsed",
+    ],
+)
 def test_ordinary_searches_do_not_match(text: str) -> None:
     assert not looks_like_crisis(text)
 

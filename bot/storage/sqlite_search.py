@@ -452,6 +452,16 @@ class SearchQueries(rows.Connections):
                 (guild_id, article_id, channel_id, message_id, rows.ts(at)),
             )
 
+    async def forget_link_mentions(self, message_ids: Sequence[int]) -> None:
+        """The linking messages were deleted: their conversations are gone."""
+        if not message_ids:
+            return
+        marks = ",".join("?" * len(message_ids))
+        async with self._tx() as db:
+            await db.execute(
+                f"DELETE FROM link_mentions WHERE message_id IN ({marks})", list(message_ids)
+            )
+
     async def link_mentions_for(
         self, guild_id: int, article_id: int, limit: int = 5
     ) -> list[LinkMention]:
