@@ -178,6 +178,10 @@ async def render_results(
         header[0] += " (articles and their comments)"
     for note in result.notes[:3]:
         header.append(f"*{safe_text(_cut(note, 300))}*")
+    head = "\n".join(header)
+    # Every entry gets an equal share of what the header leaves of the description.
+    spare = DESCRIPTION_LIMIT - len(head) - 2 * (len(result.hits) + 1)
+    budget = min(ENTRY_LIMIT, spare // max(1, len(result.hits)))
     entries: list[str] = []
     for n, hit in enumerate(result.hits, start=result.page * result.per_page + 1):
         article = hit.article
@@ -200,11 +204,15 @@ async def render_results(
             text = core_search.render_snippet(c.snippet[:COMMENT_CHARS])
             lines.append(f"↳ comment by {who}: {text}")
         entry = "\n".join(lines)
-        while len(entry) > ENTRY_LIMIT and len(lines) > 2:
+        while len(entry) > budget and len(lines) > 2:
             lines.pop()  # comments first, then the snippet
             entry = "\n".join(lines)
-        entries.append(entry[:ENTRY_LIMIT])
-    description = "\n".join(header) + "\n\n" + "\n\n".join(entries)
+        if len(entry) > budget:  # a huge link or an escape-heavy title: drop the link
+            title = safe_text(_cut(article.title or "", TITLE_CHARS // 2)) or "Untitled"
+            lines[0] = f"{n}. **{title}**"
+            entry = "\n".join(lines)
+        entries.append(_cut(entry, budget))
+    description = head + "\n\n" + "\n\n".join(entries)
     embed = discord.Embed(
         title="Search results", description=description[:DESCRIPTION_LIMIT], colour=0xF4B942
     )

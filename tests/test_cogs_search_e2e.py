@@ -315,6 +315,15 @@ async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
         lambda: all(b.get("disabled") for b in buttons(msg).values()), 5, "disabled buttons"
     )
     assert msg.embeds[0]["description"] == shown and not msg.deleted
+    # the public copy of a shared page times out the same way
+    again = await answer(lantern, "search", query="recovery journal")
+    share = await lantern.standin.click(again, buttons(again)["Share"]["custom_id"])
+    await share.wait_followup()
+    public = lantern.standin.bot_messages("general")[-1]
+    await lantern.standin.wait_for(
+        lambda: all(b.get("disabled") for b in buttons(public).values()), 5, "disabled"
+    )
+    assert public.embeds[0]["description"] == again.embeds[0]["description"]
 
 
 async def test_comments_are_searched_and_shown_under_their_article(lantern, world):
@@ -430,6 +439,13 @@ async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, 
     assert "can't create threads" in refused.content
     assert len(standin.threads(general)) == 2
     assert await lantern.core.store.discussion(standin.guild.id, arts["sponsor"].id) is None
+    # ... and so is a member who can, when the bot can't
+    await standin.set_permissions("general", standin.member("member"), allow=0, deny=0)
+    await standin.set_permissions("general", standin.role("Lantern"), deny=P.CREATE_PUBLIC_THREADS)
+    await asyncio.sleep(0.1)
+    mine = await answer(lantern, "discuss", article=str(arts["sponsor"].id))
+    assert "I'm missing Create Public Threads" in mine.content
+    assert len(standin.threads(general)) == 2
 
 
 async def test_thread_updates_refresh_discussion_counts(lantern, world):
@@ -562,6 +578,49 @@ async def test_fuzzed_queries_through_the_command_are_always_answered(lantern, w
         if "Something went wrong" in msg.content or record.rejected:
             bad.append(query)
     assert bad == []
+
+
+async def test_fuzzed_article_values_and_autocomplete(lantern, world):
+    rng = random.Random(77)
+    for n in range(60):
+        value = random_text(rng)[:300].strip() or "x"
+        command = ("related", "discuss")[n % 2]
+        record = await lantern.standin.invoke(command, options={"article": value})
+        msg = await record.wait_message(timeout=5)
+        assert "Something went wrong" not in msg.content and not record.rejected
+        choices = await lantern.standin.autocomplete(command, "article", value[:100])
+        assert len(choices) <= 25 and all(1 <= len(c["name"]) <= 100 for c in choices)
+        feeds = await lantern.standin.autocomplete(
+            "search", "feed", value[:100], options={"query": "x"}
+        )
+        assert len(feeds) <= 1
+
+
+async def test_hostile_feed_text_is_contained(lantern, world):
+    nasty_title = "@everyone **bold** [link](http://evil.example) <@123> ||spoiler|| " * 6
+    items = [
+        item(
+            "hostile-" + "x" * 1500,
+            nasty_title,
+            BASE + timedelta(days=200),
+            "naloxone " + "`code` *em* __u__ ~~s~~ > quote # head <#1> @here " * 40,
+            "@everyone <@&1>",
+        )
+    ]
+    url = lantern.feeds.serve("/hostile", rss(items, title="@everyone **Feed** " * 10))
+    feed = (await lantern.core.engine.add(url)).feed
+    await lantern.core.store.add_guild_feed(lantern.standin.guild.id, feed.id)
+    msg = await answer(lantern, "search", query="naloxone", sort="newest")
+    body = msg.embeds[0]["description"]
+    assert len(body) <= 4096 and not msg.pings.anyone
+    assert "@everyone" not in body.replace("@\u200beveryone", "")
+    assert "[link](http://evil" not in body
+    for command, options in (
+        ("latest", {"count": 10}),
+        ("related", {"article": "naloxone @everyone"}),
+    ):
+        reply = await answer(lantern, command, **options)
+        assert not reply.pings.anyone and "Something went wrong" not in reply.content
 
 
 async def test_fuzzed_queries_through_the_core(lantern, world):
