@@ -255,7 +255,8 @@ class ResultsView(discord.ui.View):
 
     def _sync(self) -> None:
         self.previous.disabled = self.result.page == 0
-        self.next.disabled = not self.result.has_more
+        beyond = (self.result.page + 1) * self.result.per_page > core_search.MAX_OFFSET
+        self.next.disabled = not self.result.has_more or beyond
         if not self.shared:
             self.share.disabled = self.result.page in self.shared_pages
 
