@@ -45,11 +45,15 @@ MIN_PREFIX = 3  # a shorter `ab*` is searched as the plain word
 MAX_PER_PAGE = 25
 MAX_OFFSET = 500  # deeper pages are refused: narrow the search instead
 COUNT_CAP = 500  # totals beyond this are shown as "500+"
-# A query whose rarest required part is in more articles than this ranks only
-# the newest COMMON_WINDOW articles: bm25 over ~all of a 100k archive is what
-# makes single very common words slow, and such rankings say little anyway.
-COMMON_DF = 20_000
-COMMON_WINDOW = 20_000
+# Ranking cost grows with the number of matching articles (bm25 for each): a
+# word in most of a 100k archive takes 150-600 ms. A query matching more than
+# RANK_BUDGET articles is ranked over the newest articles only, a window sized
+# so that about RANK_BUDGET matches fall in it (never under MIN_WINDOW
+# articles), when the window still holds WINDOW_MIN_HITS of the guild's matches.
+RANK_BUDGET = 5_000
+MIN_WINDOW = 5_000
+MATCH_COUNT_CAP = 100_000
+WINDOW_MIN_HITS = MAX_OFFSET + MAX_PER_PAGE
 
 EMPTY_QUERY = "Type at least one word to search for"
 
@@ -482,14 +486,18 @@ class TermStat:
     df: int  # articles in the index containing the stem
 
 
-def related_terms(stats: Iterable[TermStat], total_docs: int, limit: int = 16) -> list[str]:
+def related_terms(
+    stats: Iterable[TermStat], total_docs: int, limit: int = 12, *, df_budget: int | None = None
+) -> list[str]:
     """The most distinctive words of a text, by tf-idf against the index.
 
     Skipped: words only in the source article (df <= 1), stopwords, numbers and
     1-2 letter words. Words in over 20 % of articles are used only when fewer
-    than 3 others are left (a small archive)."""
+    than 3 others are left (a small archive). With `df_budget`, words are taken
+    best first while their document frequencies add up to at most the budget
+    (the cost of the OR query that follows), but always at least 3."""
     n = max(total_docs, 1)
-    scored: list[tuple[float, bool, str]] = []
+    scored: list[tuple[float, bool, str, int]] = []
     seen: set[str] = set()
     for s in stats:
         if s.stem in seen or s.df <= 1:
@@ -498,11 +506,21 @@ def related_terms(stats: Iterable[TermStat], total_docs: int, limit: int = 16) -
             continue
         seen.add(s.stem)
         idf = math.log(1 + (n - s.df + 0.5) / (s.df + 0.5))
-        scored.append(((1 + math.log(max(s.tf, 1.0))) * idf, s.df > max(2, n // 5), s.word))
+        tf = 1 + math.log(max(s.tf, 1.0))
+        scored.append((tf * idf, s.df > max(2, n // 5), s.word, s.df))
     scored.sort(key=lambda x: -x[0])
-    picked = [w for _, common, w in scored if not common][:limit]
-    if len(picked) < 3:
-        picked = [w for _, _, w in scored][:limit]
+    pool = [x for x in scored if not x[1]]
+    if len(pool) < 3:
+        pool = scored
+    picked: list[str] = []
+    spent = 0
+    for _, _, word, df in pool:
+        if len(picked) >= limit:
+            break
+        if df_budget is not None and len(picked) >= 3 and spent + df > df_budget:
+            continue
+        picked.append(word)
+        spent += df
     return picked
 
 
@@ -510,13 +528,17 @@ def related_terms(stats: Iterable[TermStat], total_docs: int, limit: int = 16) -
 
 
 class SearchStore(Protocol):
+    """What search() needs from the storage (SqliteStorage has it)."""
+
     async def search(self, query: SearchQuery) -> list[SearchHit]: ...
 
     async def count(self, query: SearchQuery, cap: int = ...) -> int: ...
 
-    async def term_stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]: ...
+    async def match_count(self, match: str, cap: int) -> int: ...
 
     async def indexed_count(self) -> int: ...
+
+    async def term_stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,17 +605,16 @@ async def search(
     if parsed.truncated:
         notes.append(f"Only the first {MAX_TERMS} words ({MAX_QUERY_CHARS} characters) were used.")
 
-    texts = sorted({alt for u in plan.required for alt in u.alternatives if not u.prefix})
-    found = await store.term_stats(texts)
-    stats = dict(zip(texts, found, strict=True))
-    n = await store.indexed_count()
-    dfs = [_unit_df(u, stats, n) for u in plan.required]
     if len(plan.required) > MAX_REQUIRED:
+        # A pasted paragraph: keep the parts found in the fewest articles.
+        texts = sorted({alt for u in plan.required for alt in u.alternatives if not u.prefix})
+        stats = dict(zip(texts, await store.term_stats(texts), strict=True))
+        n = await store.indexed_count()
+        dfs = [_unit_df(u, stats, n) for u in plan.required]
         order = sorted(range(len(plan.required)), key=lambda i: (dfs[i], i))[:MAX_REQUIRED]
         keep = sorted(order)
         dropped = [plan.required[i].text for i in range(len(plan.required)) if i not in keep]
         plan = replace(plan, required=tuple(plan.required[i] for i in keep))
-        dfs = [dfs[i] for i in keep]
         notes.append(
             f"Long query: searched its {MAX_REQUIRED} most distinctive words"
             f" (left out: {', '.join(dropped[:10])}{' …' if len(dropped) > 10 else ''})."
@@ -612,21 +633,22 @@ async def search(
         offset=page * per_page,
         comments=comments,
     )
-    query = _windowed(replace(base, match=plan.match()), min(dfs))
-    hits = await store.search(query)
+    query, matches = await _windowed(store, replace(base, match=plan.match()))
+    hits = await store.search(query) if matches or comments else []
     relaxed = False
     if not hits and len(plan.required) > 1:
-        strict_total = 0 if page == 0 else await store.count(query, cap=1)
+        known_empty = page == 0 or not (matches or comments)
+        strict_total = 0 if known_empty else await store.count(query, cap=1)
         if strict_total == 0:
             # No article has every word: rank those with any of them instead (bm25
             # puts the ones with more, and rarer, words first), and say so.
             relaxed = True
-            query = _windowed(replace(base, match=plan.match(any_word=True)), sum(dfs))
+            query, _ = await _windowed(store, replace(base, match=plan.match(any_word=True)))
             hits = await store.search(query)
             notes.append("No article has all of these words: showing those with some of them.")
     if query.window is not None:
         notes.append(
-            f"Very common words: searched the newest {COMMON_WINDOW:,} articles."
+            f"Very common words: searched the newest {query.window:,} articles."
             " Add a more specific word to search everything."
         )
     match = query.match
@@ -652,7 +674,19 @@ async def search(
     )
 
 
-def _windowed(query: SearchQuery, estimate: int) -> SearchQuery:
-    """Rank only the newest COMMON_WINDOW articles when the query would match more
-    than COMMON_DF of them (an upper-bound estimate from document frequencies)."""
-    return replace(query, window=COMMON_WINDOW) if estimate > COMMON_DF else query
+async def _windowed(store: SearchStore, query: SearchQuery) -> tuple[SearchQuery, int]:
+    """`query`, restricted to the newest articles when its expression matches more
+    than RANK_BUDGET articles in the whole index; also returns that match count
+    (capped). A small guild whose matches the window would mostly miss is ranked
+    in full: its few matches cost little."""
+    matches = await store.match_count(query.match, MATCH_COUNT_CAP)
+    if matches <= RANK_BUDGET:
+        return query, matches
+    total = await store.indexed_count()
+    window = max(MIN_WINDOW, int(round(total * RANK_BUDGET / matches, -3)))
+    if window >= total:
+        return query, matches
+    windowed = replace(query, window=window)
+    if await store.count(windowed, cap=WINDOW_MIN_HITS) >= WINDOW_MIN_HITS:
+        return windowed, matches
+    return query, matches

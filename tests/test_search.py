@@ -217,6 +217,9 @@ def test_related_terms_prefers_distinctive_words() -> None:
     more = [*stats, S.TermStat("kits", "kit", 1, 300)]
     assert S.related_terms(more, 10_000, limit=5) == ["naloxone", "vending", "kits"]
     assert S.related_terms(more, 10_000, limit=2) == ["naloxone", "vending"]
+    assert S.related_terms(more, 10_000, df_budget=100) == ["naloxone", "vending", "kits"]
+    rare = [S.TermStat(f"w{i}x", f"w{i}", 1, 50) for i in range(6)]
+    assert len(S.related_terms(rare, 10_000, df_budget=220)) == 4
     # fewer than 3 distinctive words (a small archive): common ones fill in
     assert S.related_terms(stats, 10_000) == ["naloxone", "vending", "recovery"]
 
@@ -393,12 +396,16 @@ async def test_long_query_keeps_distinctive_words(store: SqliteStorage) -> None:
 async def test_very_common_queries_are_windowed(
     store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(S, "COMMON_DF", 10)
-    monkeypatch.setattr(S, "COMMON_WINDOW", 5)
+    monkeypatch.setattr(S, "RANK_BUDGET", 10)
+    monkeypatch.setattr(S, "MIN_WINDOW", 5)
+    monkeypatch.setattr(S, "WINDOW_MIN_HITS", 3)
     page = await _search(store, "recovery", per_page=25)
     assert any("newest 5" in n for n in page.notes)
     newest_ids = sorted((a.id for a in await store.latest_articles(100)), reverse=True)[:5]
     assert {h.article.id for h in page.hits} <= set(newest_ids)
+    # guild B has too few matches in the window: its matches are ranked in full
+    b = await _search(store, "recovery", guild=GUILD_B)
+    assert [h.article.key for h in b.hits] == ["b2"] and not b.notes
 
 
 async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:

@@ -213,7 +213,33 @@ def _script(sql: str) -> Step:
     return step
 
 
-MIGRATIONS: tuple[Step, ...] = (_script(_V1),)
+# Step 2 (search): a covering index so the scope/date check of every FTS match
+# reads a small index entry instead of the whole article row (the search queries
+# name it with INDEXED BY), and a small title-only FTS index with prefix indexes
+# for autocomplete (not stemmed: people type the start of the word they see).
+_V2 = """
+CREATE INDEX articles_search ON articles (id, feed_id, published_at);
+
+CREATE VIRTUAL TABLE titles_fts USING fts5 (
+    title,
+    content = 'articles', content_rowid = 'id',
+    prefix = '2 3 4',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER titles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO titles_fts (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER titles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.id, old.title);
+END;
+CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON articles BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.id, old.title);
+    INSERT INTO titles_fts (rowid, title) VALUES (new.id, new.title);
+END;
+INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[Step, ...] = (_script(_V1), _script(_V2))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
