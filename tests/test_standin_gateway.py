@@ -278,3 +278,18 @@ async def test_resume_of_a_forgotten_session_reidentifies(discord_standin: Stand
     await s.wait_identified(2)
     await s.wait_for(lambda: standin_bot.ready_count >= 2, 3, "on_ready again")
     assert any(f["op"] == 6 for f in s.gateway.received)
+
+
+async def test_member_edits_deletes_and_reactions(discord_standin: StandIn,
+                                                  standin_bot: SampleBot) -> None:
+    """MESSAGE_UPDATE, MESSAGE_DELETE and MESSAGE_REACTION_ADD from members."""
+    s = discord_standin
+    msg = await s.post_as("member", "general", "first draft")
+    await s.wait_for(lambda: standin_bot.seen("message"), 2, "the message")
+    await s.edit_as(msg, "final draft")
+    await s.wait_for(lambda: "final draft" in standin_bot.seen("message_edit"), 2, "the edit")
+    await s.react_as("mod", msg, "👍")
+    await s.wait_for(lambda: (msg.id, "👍") in standin_bot.seen("reaction_add"), 2, "reaction")
+    await s.delete_as(msg)
+    await s.wait_for(lambda: msg.id in standin_bot.seen("message_delete"), 2, "the delete")
+    assert msg.deleted and s.messages("general") == []

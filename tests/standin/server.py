@@ -18,7 +18,9 @@ from tests.standin import permissions as P
 from tests.standin.errors import SchemaError
 from tests.standin.gateway import (
     INTENT_DM_MESSAGES,
+    INTENT_DM_REACTIONS,
     INTENT_GUILD_MESSAGES,
+    INTENT_GUILD_REACTIONS,
     INTENT_MESSAGE_CONTENT,
     PRIVILEGED,
     Gateway,
@@ -534,6 +536,32 @@ class StandIn:
             payload["message_reference"] = {"message_id": str(reply_to.id),
                                             "channel_id": str(reply_to.channel_id)}
         return await self.create_message(guild, ch, self._user(who), payload, reply_to=reply_to)
+
+    async def edit_as(self, message: Message, content: str) -> None:
+        """The author edits their message (MESSAGE_UPDATE)."""
+        found = self.world.find_channel(message.channel_id)
+        await self.edit_message(message, {"content": content}, found[0] if found else None)
+
+    async def delete_as(self, message: Message) -> None:
+        """The author (or a moderator) deletes a message (MESSAGE_DELETE)."""
+        await self.delete_message(message, by_bot=False)
+
+    async def react_as(self, who: str | User | Member, message: Message, emoji: str) -> None:
+        """A member adds a unicode reaction (MESSAGE_REACTION_ADD)."""
+        user = self._user(who)
+        guild = self._guild_of(self._channel_by_id(message.channel_id))
+        message.reactions.add(emoji)
+        data: dict[str, Any] = {
+            "user_id": str(user.id), "channel_id": str(message.channel_id),
+            "message_id": str(message.id), "message_author_id": str(message.author.id),
+            "emoji": {"id": None, "name": emoji}, "burst": False, "type": 0,
+        }
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            data["member"] = guild.members[user.id].payload()
+        intent = INTENT_GUILD_REACTIONS if guild else INTENT_DM_REACTIONS
+        await self.gateway.dispatch("MESSAGE_REACTION_ADD", data, intent)
+        self.notify()
 
     async def create_channel(self, name: str, type: int = TEXT, *, parent: Channel | None = None,
                              overwrites: list[Overwrite] | None = None,

@@ -276,6 +276,15 @@ class SampleBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         self.events.append(("message", message))
 
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        self.events.append(("message_edit", after.content))
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        self.events.append(("message_delete", payload.message_id))
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        self.events.append(("reaction_add", (payload.message_id, str(payload.emoji))))
+
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.events.append(("guild_join", guild.id))
 
