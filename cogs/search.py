@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 AUTOCOMPLETE_LIMIT = 25
+AUTOCOMPLETE_BUDGET = 2.0  # seconds, of Discord's 3
 CHOICE_NAME_LIMIT = 100
 FAST_ANSWER = 1.5  # seconds: slower work is deferred ("thinking…") and followed up
 RELATED_LIMIT = 5
@@ -202,7 +203,16 @@ class Search(commands.Cog):
             article = await self.store.find_article_by_url(text, gid)
             if article is not None:
                 return [_choice(article.title, str(article.id))]
-        matches = await self.store.autocomplete_titles(text, gid, AUTOCOMPLETE_LIMIT)
+        try:
+            # Discord drops answers after 3 s: better no choices than a failed box.
+            matches = await asyncio.wait_for(
+                self.store.autocomplete_titles(text, gid, AUTOCOMPLETE_LIMIT), AUTOCOMPLETE_BUDGET
+            )
+        except TimeoutError:
+            log.warning(
+                "autocomplete took over %.1f s; answered with no choices", AUTOCOMPLETE_BUDGET
+            )
+            return []
         out = []
         for m in matches[:AUTOCOMPLETE_LIMIT]:
             suffix = f" ({m.published_at:%Y-%m-%d})"
