@@ -145,7 +145,7 @@ class GuildSettings:
     log_channel_id: int | None = None
     content_warnings: tuple[str, ...] | None = None  # None: use the default list
     resources: str | None = None  # None: use the default text
-    subscription_quota: int = 50
+    subscription_quota: int | None = None  # None: the GUILD_SUBSCRIPTION_QUOTA setting
     removed_at: datetime | None = None
 
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
-_SCHEMA_DEFAULT_QUOTA = GuildSettings(0).subscription_quota
 
 
 def lantern(interaction: discord.Interaction) -> LanternBot:
@@ -64,12 +63,8 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
 
 
 def effective_quota(guild_settings: GuildSettings, settings: Settings) -> int:
-    """The guild's subscription quota. The stored column has a schema default
-    rather than NULL, so the schema default means "not set for this guild" and
-    the operator's GUILD_SUBSCRIPTION_QUOTA applies."""
-    if guild_settings.subscription_quota == _SCHEMA_DEFAULT_QUOTA:
-        return settings.guild_subscription_quota
-    return guild_settings.subscription_quota
+    """The guild's own subscription quota, else the operator's GUILD_SUBSCRIPTION_QUOTA."""
+    return guild_settings.subscription_quota or settings.guild_subscription_quota
 
 
 # -- channels --------------------------------------------------------------------------

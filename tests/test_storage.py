@@ -298,3 +298,30 @@ async def test_permanent_redirect_moves_the_feed_unless_the_url_is_taken(
     assert (await store.get_feed(a.id)).url == "https://example.org/new"  # type: ignore[union-attr]
     await store.record_success(a.id, replace(ok(), new_url=b.url))
     assert (await store.get_feed(a.id)).url == "https://example.org/new"  # type: ignore[union-attr]
+
+
+async def test_resume_posts_only_what_arrived_while_paused(store: SqliteStorage) -> None:
+    feed = await store.add_feed("https://example.org/feed", T0)
+    await store.record_success(feed.id, ok(art(0), art(1)))
+    # backlog 0: the two archived articles are never posted, even if the pause
+    # and resume happen within the same second
+    sub = await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0,
+                                       backlog=0)
+    await store.pause_subscription(sub.id, "moderator", T0)
+    assert await store.resume_subscription(sub.id, T0) == 0
+    assert await store.due_deliveries(T0) == []
+
+    await store.update_subscription(sub.id, backlog=2)
+    await store.record_success(feed.id, ok(art(2)))  # queued while live
+    await store.pause_subscription(sub.id, "moderator", T0)
+    await store.record_success(feed.id, ok(art(3), art(4), art(5)))  # while paused
+    assert await store.resume_subscription(sub.id, T0) == 2
+    due = await store.due_deliveries(T0)
+    titles = [a.title for a in await store.get_articles([d.article_id for d in due])]
+    assert titles == ["Article 4", "Article 5"]
+
+
+async def test_guild_quota_is_unset_until_chosen(store: SqliteStorage) -> None:
+    assert (await store.guild_settings(3)).subscription_quota is None
+    chosen = await store.update_guild_settings(3, subscription_quota=50)
+    assert chosen.subscription_quota == 50

@@ -38,7 +38,7 @@ CREATE TABLE guild_settings (
     log_channel_id     INTEGER,
     content_warnings   TEXT,     -- JSON array; NULL means the default list
     resources          TEXT,     -- NULL means the default text
-    subscription_quota INTEGER NOT NULL DEFAULT 50,
+    subscription_quota INTEGER,  -- NULL: the operator's GUILD_SUBSCRIPTION_QUOTA
     removed_at         INTEGER   -- the bot was removed from the guild
 );
 
@@ -51,6 +51,8 @@ CREATE TABLE subscriptions (
     backlog         INTEGER NOT NULL DEFAULT 1,
     paused          INTEGER NOT NULL DEFAULT 0,
     paused_at       INTEGER,
+    -- the newest article id when it paused: what came after "arrived while paused"
+    paused_after    INTEGER,
     pause_reason    TEXT,
     include_terms   TEXT NOT NULL DEFAULT '[]',
     exclude_terms   TEXT NOT NULL DEFAULT '[]',

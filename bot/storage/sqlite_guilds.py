@@ -31,7 +31,7 @@ _GUILD_EDITABLE: dict[str, Any] = {
     "log_channel_id": lambda v: v,
     "content_warnings": lambda v: None if v is None else json.dumps(list(v)),
     "resources": lambda v: v,
-    "subscription_quota": int,
+    "subscription_quota": lambda v: None if v is None else int(v),
 }
 
 _DELIVERY_SELECT = (
@@ -105,7 +105,7 @@ class GuildQueries(rows.Connections):
                 " ON CONFLICT (guild_id) DO UPDATE SET removed_at = NULL",
                 (guild_id,),
             )
-            await _queue_newest(db, row["id"], feed_id, backlog, None, now)
+            await _queue_newest(db, row["id"], feed_id, backlog, now)
         return rows.to_subscription(row)
 
     async def get_subscription(self, subscription_id: int) -> Subscription | None:
@@ -159,7 +159,8 @@ class GuildQueries(rows.Connections):
         async with (
             self._tx() as db,
             db.execute(
-                "UPDATE subscriptions SET paused = 1, paused_at = ?, pause_reason = ?"
+                "UPDATE subscriptions SET paused = 1, paused_at = ?, pause_reason = ?,"
+                " paused_after = (SELECT coalesce(max(id), 0) FROM articles)"
                 " WHERE id = ? AND paused = 0",
                 (rows.ts(now), reason, subscription_id),
             ) as cur,
@@ -168,24 +169,38 @@ class GuildQueries(rows.Connections):
             return cur.rowcount > 0
 
     async def resume_subscription(self, subscription_id: int, now: datetime) -> int:
-        """Resume, posting at most `backlog` of what arrived while paused. Returns queued."""
+        """Resume, posting at most `backlog` of what arrived while paused (and of
+        what was still waiting when it paused). Returns how many were queued."""
         async with self._tx() as db:
             async with db.execute(
                 "UPDATE subscriptions SET paused = 0, pause_reason = NULL"
-                " WHERE id = ? AND paused = 1 RETURNING feed_id, backlog, paused_at",
+                " WHERE id = ? AND paused = 1 RETURNING feed_id, backlog, paused_after",
                 (subscription_id,),
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
                 return 0
-            # Whatever was still pending when it paused counts as "arrived while paused".
-            await db.execute(
-                "DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'",
-                (subscription_id,),
+            async with db.execute(
+                "SELECT a.id FROM articles a LEFT JOIN deliveries d"
+                "   ON d.article_id = a.id AND d.subscription_id = ?"
+                " WHERE a.feed_id = ? AND ((d.id IS NULL AND a.id > ?) OR d.status = 'pending')"
+                " ORDER BY a.published_at DESC, a.id DESC",
+                (subscription_id, row["feed_id"], row["paused_after"] or 0),
+            ) as cur:
+                waiting = [r[0] async for r in cur]
+            keep, drop = waiting[: row["backlog"]], waiting[row["backlog"] :]
+            ts = rows.ts(now)
+            await db.executemany(
+                "INSERT INTO deliveries (subscription_id, article_id, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id, article_id) DO NOTHING",
+                [(subscription_id, aid, ts, ts) for aid in keep],
             )
-            return await _queue_newest(
-                db, subscription_id, row["feed_id"], row["backlog"], row["paused_at"], now
+            await db.executemany(
+                "UPDATE deliveries SET status = 'skipped', last_error = 'arrived while paused'"
+                " WHERE subscription_id = ? AND article_id = ? AND status = 'pending'",
+                [(subscription_id, aid) for aid in drop],
             )
+            return len(keep)
 
     # -- guilds --------------------------------------------------------------------
 
@@ -383,18 +398,14 @@ class GuildQueries(rows.Connections):
 
 
 async def _queue_newest(
-    db: Any, subscription_id: int, feed_id: int, count: int, since: int | None, now: datetime
+    db: Any, subscription_id: int, feed_id: int, count: int, now: datetime
 ) -> int:
-    """Queue the `count` newest articles of a feed (published after `since`, if
-    given) that this subscription has not had yet."""
+    """Queue the `count` newest articles of a feed for a new subscription."""
     if count <= 0:
         return 0
     async with db.execute(
-        "SELECT a.id FROM articles a WHERE a.feed_id = ? AND (? IS NULL OR a.first_seen_at >= ?)"
-        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscription_id = ?"
-        "   AND d.article_id = a.id)"
-        " ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-        (feed_id, since, since, subscription_id, count),
+        "SELECT id FROM articles WHERE feed_id = ? ORDER BY published_at DESC, id DESC LIMIT ?",
+        (feed_id, count),
     ) as cur:
         ids = [r[0] async for r in cur]
     ts = rows.ts(now)
@@ -404,5 +415,3 @@ async def _queue_newest(
         [(subscription_id, aid, ts, ts) for aid in ids],
     )
     return len(ids)
-
-
