@@ -278,7 +278,7 @@ class ResultsView(discord.ui.View):
             return
         if not result.hits:
             await interaction.response.send_message(
-                "There are no more results (the archive changed since). ", ephemeral=True
+                "There are no more results: the archive changed since this search.", ephemeral=True
             )
             return
         self.result = result

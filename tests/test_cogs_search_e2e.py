@@ -307,6 +307,17 @@ async def test_share_posts_publicly_without_pings_and_others_cannot_page(lantern
     assert public.embeds[0]["description"] != shown
 
 
+async def test_share_refused_where_the_bot_cannot_post(lantern, world):
+    for channel in ("read-only", "no-embeds"):
+        record = await run(lantern, "search", query="naloxone", channel=channel)
+        msg = await record.wait_message()
+        assert msg.embeds and not record.rejected
+        share = await lantern.standin.click(msg, buttons(msg)["Share"]["custom_id"])
+        await share.wait_response()
+        assert share.message is not None and "can't post in this channel" in share.message.content
+        assert lantern.standin.bot_messages(channel) == []
+
+
 async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
     cog(lantern).view_timeout = 0.3
     msg = await answer(lantern, "search", query="recovery journal")
