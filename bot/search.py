@@ -352,7 +352,8 @@ def plan_query(parsed: ParsedQuery, vocabulary: Vocabulary | None = None) -> Pla
     ignored: list[str] = []
     kept: list[Unit] = []
     for unit in term_units:
-        if len(unit.alternatives) == 1 and normalize(unit.text) in {(w,) for w in STOPWORDS}:
+        key = normalize(unit.text)
+        if len(unit.alternatives) == 1 and len(key) == 1 and key[0] in STOPWORDS:
             ignored.append(unit.text)
         else:
             kept.append(unit)
@@ -441,7 +442,8 @@ def parse_date(text: str, now: datetime, *, end: bool = False) -> datetime:
 
 # -- snippets ----------------------------------------------------------------------------------
 
-_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()<#:-])")
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()<])")
+_LINE_START = re.compile(r"^([#+-]|\d+\.)")  # headers, subtext (-#), lists
 _MENTION = re.compile(r"@(?=\S)")
 _BLANKS = re.compile(r"\s+")
 
@@ -471,8 +473,9 @@ def render_snippet(snippet: str) -> str:
                 out.append(f"{lead}**{text.strip()}**{trail}")
             else:
                 out.append(text)
-    rendered = "".join(out).strip()
-    return rendered.replace("** **", " ")  # two adjacent matches read as one bold run
+    rendered = "".join(out).strip().replace("** **", " ")  # adjacent matches: one bold run
+    # Newlines are gone, so only the very start could begin a header or a list.
+    return _LINE_START.sub(r"\\\1", rendered)
 
 
 # -- more like this -----------------------------------------------------------------------------
@@ -592,8 +595,11 @@ async def search(
         raise InvalidSearchQueryError(
             f"Only the first {MAX_OFFSET} results can be paged through: narrow the search."
         )
-    start = parse_date(after, now) if isinstance(after, str) else after
-    stop = parse_date(before, now) if isinstance(before, str) else before
+    if isinstance(after, str):
+        after = parse_date(after, now) if after.strip() else None
+    if isinstance(before, str):
+        before = parse_date(before, now) if before.strip() else None
+    start, stop = after, before
     if start is not None and stop is not None and start >= stop:
         raise InvalidSearchQueryError("The `after` date must be earlier than the `before` date.")
     if author is not None:

@@ -189,6 +189,12 @@ def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
     assert out == r"…a \*star\* and **Narcan** kit\_s \`x\` \[l\]\(u\) **saves lives**"
 
 
+def test_render_snippet_escapes_line_starts_only_at_the_start() -> None:
+    assert S.render_snippet("# Title: 12-step\nwork") == r"\# Title: 12-step work"
+    assert S.render_snippet("-# small") == r"\-# small"
+    assert S.render_snippet("3. third") == r"\3. third"
+
+
 def test_render_snippet_neutralizes_mentions() -> None:
     out = S.render_snippet("ping @everyone and <@123> <@&9> <#5> \x02@here\x03")
     assert "@everyone" not in out and "@here" not in out
@@ -360,6 +366,7 @@ async def test_filters_and_sorting(store: SqliteStorage) -> None:
         await _search(store, "x", after="last tuesday")
     with pytest.raises(InvalidSearchQueryError):
         await _search(store, "x", sort="random")
+    assert (await _search(store, "sobriety", after=" ", before="")).total == 1  # blank: no bound
 
 
 async def test_paging(store: SqliteStorage) -> None:
