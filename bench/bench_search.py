@@ -4,8 +4,9 @@
 
 The archive (300-800 words an article, Zipf-like word frequencies over a
 recovery-topic vocabulary plus a long tail, each article leaning on one of 30
-topics) is generated once through the real ingest path (SqliteStorage.
-record_success) and cached in bench/out/ (git-ignored). Then it times, warm:
+topics; every 10th article with 1-5 source comments) is generated once through
+the real ingest path (SqliteStorage.record_success / record_comments) and cached
+in bench/out/ (git-ignored). Then it times, warm, best of 3 passes per shape:
 
 - the storage layer: SqliteStorage.search() on bot.search.build_match()
   expressions, for typical 1-3 word queries and the worst shapes (one very
@@ -36,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import search as S
-from bot.models import ParsedArticle
+from bot.models import ParsedArticle, ParsedComment
 from bot.storage import SearchQuery, SqliteStorage, SuccessOutcome
 
 OUT = Path(__file__).parent / "out"
@@ -149,6 +150,36 @@ def _reset(path: Path) -> None:
         Path(str(path) + extra).unlink(missing_ok=True)
 
 
+COMMENTED = 10  # every 10th article has 1-5 source comments of 15-60 words
+
+
+async def add_comments(path: Path) -> int:
+    gen = Generator(SEED + 1)
+    rng = gen.rng
+    store = await SqliteStorage.open(path)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    added = 0
+    try:
+        top = await store.indexed_count()
+        for article_id in range(1, top + 1, COMMENTED):
+            topic = gen.topics[rng.randrange(len(gen.topics))]
+            comments = [
+                ParsedComment(
+                    key=f"c{article_id}-{k}",
+                    author=f"reader {rng.randrange(2000)}",
+                    published=now,
+                    text=gen.sentences(gen.draw(rng.randint(15, 60), topic)),
+                    link=None,
+                    content_hash=f"h{article_id}-{k}",
+                )
+                for k in range(rng.randint(1, 5))
+            ]
+            added += await store.record_comments(article_id, comments, next_poll_at=now)
+    finally:
+        await store.close()
+    return added
+
+
 async def build(path: Path, n: int) -> None:
     gen = Generator()
     store = await SqliteStorage.open(path)
@@ -230,6 +261,9 @@ def main() -> None:
         t = time.perf_counter()
         _reset(path)
         asyncio.run(build(path, args.articles))
+        t = time.perf_counter()
+        added = asyncio.run(add_comments(path))
+        print(f"  {added:,} source comments in {time.perf_counter() - t:.0f} s")
         done.write_text(str(args.articles))
         print(f"  built in {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e6:.0f} MB")
     size = path.stat().st_size

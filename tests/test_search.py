@@ -544,3 +544,31 @@ async def test_term_stats(store: SqliteStorage) -> None:
     assert [t for t, _ in stats[1]] == ["12", "step"]
     assert stats[2] == (("zzzz", 0),)
     assert stats[3] == ()
+
+
+async def test_comment_search_pages_through_the_union(store: SqliteStorage) -> None:
+    arts = [
+        a
+        for a in await store.latest_articles(100, guild_id=GUILD_A)
+        if a.title.startswith("Recovery diary")
+    ][:7]
+    for i, art in enumerate(arts):
+        text = "the lighthouse keeper" if i % 2 else "a lighthouse, a lighthouse again"
+        await store.record_comments(
+            art.id, [ParsedComment("k", "Ann", NOW, text, None, "h")], next_poll_at=NOW
+        )
+    for sort in ("relevance", "newest"):
+        seen: list[int] = []
+        page = 0
+        while True:
+            got = await _search(
+                store, "lighthouse", comments=True, per_page=2, page=page, sort=sort
+            )
+            assert all(h.via_comments and h.comments for h in got.hits)
+            seen += [h.article.id for h in got.hits]
+            if not got.has_more:
+                break
+            page += 1
+        assert sorted(seen) == sorted(a.id for a in arts) and len(set(seen)) == 7
+        if sort == "newest":
+            assert seen == [a.id for a in arts]  # latest_articles is newest first

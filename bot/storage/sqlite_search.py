@@ -116,29 +116,42 @@ class SearchQueries(rows.Connections):
         newest = query.sort == "newest"
         score_a = "0.0" if newest else _BM25
         score_c = "0.0" if newest else "bm25(comments_fts)"
-        order = "a.published_at DESC, a.id DESC" if newest else "u.score, a.published_at DESC"
-        outer = "page.published_at DESC, page.id DESC"
-        # bm25() cannot run inside an aggregate: score rows in MATERIALIZED CTEs first.
+        by_date = "published_at DESC, id DESC"
+        order = by_date if newest else f"score, {by_date}"
+        # Each side keeps only its best offset+limit articles: the page of the union
+        # (an article's score is its better side's) is always among them. bm25()
+        # cannot run inside an aggregate, so comments are scored in a CTE first.
         sql = (
-            "WITH art (id, score) AS MATERIALIZED ("
-            f" SELECT articles_fts.rowid, {score_a} FROM articles_fts"
-            f" WHERE articles_fts MATCH ?{awin}),"
-            " com (id, score) AS MATERIALIZED ("
-            f" SELECT c.article_id, {score_c} FROM comments_fts"
-            " JOIN comments c ON c.id = comments_fts.rowid"
-            f" WHERE comments_fts MATCH ?{cwin}),"
-            " u AS (SELECT id, min(score) AS score, max(own) AS own FROM ("
-            "  SELECT id, score, 1 AS own FROM art UNION ALL SELECT id, score, 0 FROM com)"
-            "  GROUP BY id),"
-            " page AS MATERIALIZED (SELECT u.id, u.score, u.own, a.published_at FROM u"
-            f"  JOIN articles a {_COVERING} ON a.id = u.id"
-            f"  WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?)"
-            " SELECT a.*, page.score AS score, page.own AS own FROM page"
-            " JOIN articles a ON a.id = page.id"
-            f" ORDER BY {outer if newest else 'page.score, ' + outer}"
+            "WITH art AS MATERIALIZED ("
+            f" SELECT articles_fts.rowid AS id, {score_a} AS score,"
+            "  a.published_at AS published_at, 1 AS own"
+            f" FROM articles_fts JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
+            f" WHERE articles_fts MATCH ?{awin} AND {where} ORDER BY {order} LIMIT ?),"
+            " scored AS MATERIALIZED ("
+            f" SELECT c.article_id AS id, {score_c} AS score, a.published_at AS published_at"
+            " FROM comments_fts JOIN comments c ON c.id = comments_fts.rowid"
+            f" JOIN articles a {_COVERING} ON a.id = c.article_id"
+            f" WHERE comments_fts MATCH ?{cwin} AND {where}),"
+            " com AS MATERIALIZED (SELECT id, min(score) AS score,"
+            "  max(published_at) AS published_at, 0 AS own FROM scored"
+            f"  GROUP BY id ORDER BY {order} LIMIT ?),"
+            " page AS MATERIALIZED (SELECT id, min(score) AS score,"
+            "  max(published_at) AS published_at, max(own) AS own"
+            "  FROM (SELECT * FROM art UNION ALL SELECT * FROM com)"
+            f"  GROUP BY id ORDER BY {order} LIMIT ? OFFSET ?)"
+            " SELECT a.*, page.score AS score, page.own AS own"
+            " FROM page CROSS JOIN articles a ON a.id = page.id"
+            f" ORDER BY {', '.join('page.' + o for o in order.split(', '))}"
         )
+        k = query.offset + query.limit
         found = await self._run(
-            sql, (query.match, *awp, query.match, *cwp, *params, query.limit, query.offset)
+            sql,
+            (
+                *(query.match, *awp, *params, k),
+                *(query.match, *cwp, *params, k),
+                query.limit,
+                query.offset,
+            ),
         )
         if not found:
             return []
