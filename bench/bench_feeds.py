@@ -407,6 +407,12 @@ async def _lantern(args: argparse.Namespace) -> None:
 
 def run_reader(args: argparse.Namespace) -> None:
     signal.alarm(CHILD_TIMEOUT)
+    try:
+        import sgmllib  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        # reader vendors a feedparser that imports sgmllib; without it every feed
+        # fails to parse and update_feeds() is silently, uselessly fast.
+        raise SystemExit("reader needs the sgmllib3k package: pip install sgmllib3k") from None
     import reader
 
     workdir = Path(tempfile.mkdtemp(prefix="reader-bench-"))
@@ -711,6 +717,19 @@ def report(args: argparse.Namespace, folder: Path, lanterns: list[Run], readers:
             f"{r['unchanged']['broken_feeds']} broken feeds"
         )
 
+    problems = [
+        f"Lantern run {i}: {r.result['stored_articles']:,} articles stored, "
+        f"{r.result['first']['new']:,} new, errors {r.result['first']['errors']}"
+        for i, r in enumerate(lanterns, 1)
+        if r.result["stored_articles"] != items or r.result["first"]["errors"]
+    ] + [
+        f"reader run {i}: {r.result['first']['entries']:,} entries, "
+        f"{r.result['first']['broken_feeds']} broken feeds"
+        for i, r in enumerate(readers, 1)
+        if r.result["first"]["entries"] != items or r.result["first"]["broken_feeds"]
+    ]
+    for problem in problems:
+        print(f"WARNING: not every item was stored, the figures are not comparable: {problem}")
     l_first = _median([run.seconds("first") for run in lanterns])
     l_unch = _median([run.seconds("unchanged") for run in lanterns])
     l_cpu = _median([run.cpu("first") for run in lanterns])
