@@ -261,9 +261,9 @@ def main() -> None:
         t = time.perf_counter()
         _reset(path)
         asyncio.run(build(path, args.articles))
-        t = time.perf_counter()
+        c = time.perf_counter()
         added = asyncio.run(add_comments(path))
-        print(f"  {added:,} source comments in {time.perf_counter() - t:.0f} s")
+        print(f"  {added:,} source comments in {time.perf_counter() - c:.0f} s")
         done.write_text(str(args.articles))
         print(f"  built in {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e6:.0f} MB")
     size = path.stat().st_size

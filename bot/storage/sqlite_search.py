@@ -5,10 +5,17 @@ queue behind a poll's writes. MATCH expressions come from bot.search (every
 token quoted); the few expressions built here (related, autocomplete) quote
 their tokens the same way.
 
+Speed (bench/bench_search.py, 100k articles): the ranking query joins each FTS
+match to `articles` through the covering index `articles_search` (migration 2)
+with `+a.feed_id` so the planner cannot probe it once per subscribed feed; the
+page is picked first and only its rows get a snippet (CROSS JOIN fixes that
+order). Very common queries are windowed by bot.search, not here.
+
 Term statistics: the index is stemmed (porter), so document frequencies come
-from an `fts5vocab` table of type `row` (a b-tree lookup per term), and words
-are stemmed by the same tokenizer through a small TEMP FTS5 table on the read
-connection (the `instance` vocab of the real index would be a full scan).
+from an `fts5vocab` table of type `row` (a lookup costs about as much as the
+term's doclist is long, hence a cache), and words are stemmed by the same
+tokenizer through a small TEMP FTS5 table on the read connection (the
+`instance` vocab of the real index would be a full scan).
 """
 
 from __future__ import annotations
@@ -44,10 +51,10 @@ _TEMP_TABLES = (
 )
 _WORD = re.compile(r"\w+")
 _COMMENTS_PER_HIT = 3
-_AUTOCOMPLETE_POOL = 200
+_AUTOCOMPLETE_POOL = 200  # newest-by-id candidates sorted by date for autocomplete
 _RELATED_TERMS = 12
 # The OR query costs about as much as its words' document frequencies add up to.
-_RELATED_DF_BUDGET = 10_000  # newest-by-id candidates sorted by date for autocomplete
+_RELATED_DF_BUDGET = 10_000
 
 # The covering index of migration step 2: scope and date checks per FTS match.
 _COVERING = "INDEXED BY articles_search"
