@@ -308,8 +308,8 @@ async def measure(path: Path, runs: int) -> list[tuple[str, list[float]]]:
         q = SearchQuery(match=match, guild_id=GUILD, limit=6, **kw)  # type: ignore[arg-type]
         return lambda: store.search(q)
 
-    def full(text: str, **kw: object) -> Callable[[], Awaitable[object]]:
-        return lambda: S.search(store, text, guild_id=GUILD, now=now, **kw)  # type: ignore[arg-type]
+    def full(text: str, guild: int = GUILD, **kw: object) -> Callable[[], Awaitable[object]]:
+        return lambda: S.search(store, text, guild_id=guild, now=now, **kw)  # type: ignore[arg-type]
 
     rows: list[tuple[str, list[float]]] = []
     rows.append(("storage: typical 1-3 words", await timed([storage(q) for q in typical])))
@@ -338,6 +338,11 @@ async def measure(path: Path, runs: int) -> list[tuple[str, list[float]]]:
             (f"search(): {word!r} newest first", await timed([full(word, sort="newest")] * 10))
         )
     rows.append(("search(): 80-word paragraph", await timed([full(p) for p in paragraphs])))
+    # guild 2 has one feed (500 articles): too few in any window, ranked in full
+    for word in ("people", "the"):
+        rows.append(
+            (f"search(): {word!r}, 1-feed guild", await timed([full(word, guild=GUILD + 1)] * 10))
+        )
     rows.append(("search(): prefix 'reco*'", await timed([full("reco*")] * 10)))
     rows.append(("related()", await timed([lambda i=i: store.related(i, GUILD) for i in ids])))
     rows.append(
