@@ -24,6 +24,7 @@ from discord.ext import commands
 from bot.delivery import DeliveryWorker, Notifier
 from bot.engine import utcnow
 from bot.errors import LanternError
+from bot.logfilter import redact_discord_debug_logs
 from bot.models import FeedEvent
 from bot.runtime import Core, open_core
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class LanternBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
+        redact_discord_debug_logs()
         self.core = core
         self.settings = settings
         self.notifier = Notifier(self, core.store)

@@ -27,11 +27,10 @@ from bot.engine import utcnow
 from bot.errors import InvalidSearchQueryError
 from bot.formatting import neutralize_mentions, safe_text, safe_url, thread_name_for
 from bot.models import Article, Feed
-from bot.resources import RESOURCES_MAX_CHARS, clean_resources, looks_like_crisis, resources_text
+from bot.resources import looks_like_crisis, resources_text
 from bot.search import search as core_search
 from bot.storage import SqliteStorage
 from bot.text import fold
-from cogs._checks import require_moderator
 from cogs._views import (
     FeedCache,
     ResultsView,
@@ -41,7 +40,6 @@ from cogs._views import (
     feed_name,
     plain_label,
     posted_link,
-    redact_discord_debug_logs,
     render_results,
     resources_block,
     run_search,
@@ -107,45 +105,8 @@ def _choice(label: str, value: str) -> app_commands.Choice[str]:
     )
 
 
-class ResourcesModal(discord.ui.Modal, title="Support contacts"):
-    text: discord.ui.TextInput[ResourcesModal] = discord.ui.TextInput(
-        custom_id="resources_text",
-        label="Contacts shown by /resources (blank: default)",
-        style=discord.TextStyle.paragraph,
-        max_length=RESOURCES_MAX_CHARS,
-        required=False,
-    )
-
-    def __init__(self, bot: LanternBot, current: str) -> None:
-        super().__init__()
-        self.bot = bot
-        self.text.default = current
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        guild = _guild(interaction)
-        try:
-            await require_moderator(interaction)
-        except UserError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
-            return
-        value = clean_resources(self.text.value or "")
-        await self.bot.core.store.update_guild_settings(guild.id, resources=value)
-        shown = "the default contacts" if value is None else "your text"
-        await interaction.response.send_message(
-            f"Saved: `/resources` now shows {shown}:\n\n"
-            + neutralize_mentions(resources_text(value)),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        log.info("support contacts edited in a server")
-
-
 class Search(commands.Cog):
     """Search and discussion commands for every member."""
-
-    resources = app_commands.Group(
-        name="resources", description="Crisis and support contacts", guild_only=True
-    )
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
@@ -588,28 +549,12 @@ class Search(commands.Cog):
 
     # -- /resources -----------------------------------------------------------------
 
-    @resources.command(name="show", description="Crisis and support contacts")
-    async def resources_show(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="resources", description="Crisis and support contacts")
+    @app_commands.guild_only()
+    async def resources(self, interaction: discord.Interaction) -> None:
         guild = _guild(interaction)
         settings = await self.store.guild_settings(guild.id)
         await _send(interaction, neutralize_mentions(resources_text(settings.resources)))
-
-    @resources.command(name="edit", description="Moderators: change the contacts /resources shows")
-    async def resources_edit(self, interaction: discord.Interaction) -> None:
-        guild = _guild(interaction)
-        await require_moderator(interaction)
-        settings = await self.store.guild_settings(guild.id)
-        await interaction.response.send_modal(
-            ResourcesModal(self.bot, resources_text(settings.resources))
-        )
-
-    @resources.command(name="reset", description="Moderators: go back to the default contacts")
-    async def resources_reset(self, interaction: discord.Interaction) -> None:
-        guild = _guild(interaction)
-        await require_moderator(interaction)
-        await self.store.update_guild_settings(guild.id, resources=None)
-        await _send(interaction, "`/resources` shows the default contacts again.")
-        log.info("support contacts reset in a server")
 
     # -- listeners ------------------------------------------------------------------
 
@@ -638,11 +583,9 @@ class Search(commands.Cog):
         if message.guild is None:
             return
         if isinstance(message.channel, discord.Thread):
-            count = await self.store.discussion_message_count(message.channel.id)
-            if count is not None:
-                await self.store.discussion_activity(
-                    message.channel.id, message_count=count + 1, last_activity_at=message.created_at
-                )
+            await self.store.discussion_activity(
+                message.channel.id, new_messages=1, last_activity_at=message.created_at
+            )
         if (
             not self.bot.settings.message_content_intent
             or message.author.bot
@@ -693,5 +636,4 @@ def _field(text: str) -> str:
 
 
 async def setup(bot: commands.Bot) -> None:
-    redact_discord_debug_logs()
     await bot.add_cog(Search(bot))  # type: ignore[arg-type]

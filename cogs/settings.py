@@ -1,4 +1,5 @@
-"""/settings: the server's moderator role, log channel and content warnings.
+"""/settings: the server's moderator role, log channel, content warnings and the
+support contacts /resources shows.
 
 Same permission rule as /feed: Manage Server (or Administrator, or the owner),
 or the configured moderator role. Every answer is private.
@@ -6,6 +7,7 @@ or the configured moderator role. Every answer is private.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,11 +16,14 @@ from discord.ext import commands
 
 from bot.client import UserError
 from bot.content_warnings import DEFAULT_CONTENT_WARNINGS, label_for, parse_terms
-from bot.formatting import safe_text
+from bot.formatting import neutralize_mentions, safe_text
+from bot.resources import RESOURCES_MAX_CHARS, clean_resources, resources_text
 from cogs._checks import effective_quota, guild_of, human_join, require_moderator
 
 if TYPE_CHECKING:
     from bot.client import LanternBot
+
+log = logging.getLogger(__name__)
 
 SHOWN_TERMS = 40
 
@@ -36,6 +41,40 @@ def warnings_text(terms: tuple[str, ...] | None) -> str:
     shown = ", ".join(safe_text(t) for t in terms[:SHOWN_TERMS])
     more = f" and {len(terms) - SHOWN_TERMS} more" if len(terms) > SHOWN_TERMS else ""
     return f"{len(terms)} custom term(s): {shown}{more}"
+
+
+class ResourcesModal(discord.ui.Modal, title="Support contacts"):
+    text: discord.ui.TextInput[ResourcesModal] = discord.ui.TextInput(
+        custom_id="resources_text",
+        label="Contacts shown by /resources (blank: default)",
+        style=discord.TextStyle.paragraph,
+        max_length=RESOURCES_MAX_CHARS,
+        required=False,
+    )
+
+    def __init__(self, bot: LanternBot, current: str) -> None:
+        super().__init__()
+        self.bot = bot
+        self.text.default = current
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        try:
+            await require_moderator(interaction)
+        except UserError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        value = clean_resources(self.text.value or "")
+        await self.bot.core.store.update_guild_settings(guild.id, resources=value)
+        shown = "the default contacts" if value is None else "your text"
+        await interaction.response.send_message(
+            f"Saved: `/resources` now shows {shown}:\n\n"
+            + neutralize_mentions(resources_text(value)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        log.info("support contacts edited in a server")
+
 
 
 @app_commands.guild_only()
@@ -138,6 +177,24 @@ class Settings(commands.GroupCog, group_name="settings"):
         else:
             text = f"Content warnings now use {warnings_text(chosen)}."
         await interaction.response.send_message(text[:2000], ephemeral=True)
+
+    @app_commands.command(name="resources")
+    @app_commands.describe(reset="Go back to the default contacts instead of editing")
+    async def resources(self, interaction: discord.Interaction, reset: bool = False) -> None:
+        """Edit the crisis and support contacts that /resources shows."""
+        guild = guild_of(interaction)
+        store = self.bot.core.store
+        if reset:
+            await store.update_guild_settings(guild.id, resources=None)
+            await interaction.response.send_message(
+                "`/resources` shows the default contacts again.", ephemeral=True
+            )
+            log.info("support contacts reset in a server")
+            return
+        settings = await store.guild_settings(guild.id)
+        await interaction.response.send_modal(
+            ResourcesModal(self.bot, resources_text(settings.resources))
+        )
 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:

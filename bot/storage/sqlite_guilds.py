@@ -359,7 +359,8 @@ class GuildQueries(rows.Connections):
                 "INSERT INTO discussions (guild_id, article_id, channel_id, thread_id,"
                 " last_activity_at, created_at) VALUES (?,?,?,?,?,?)"
                 " ON CONFLICT (guild_id, article_id) DO UPDATE SET channel_id ="
-                " excluded.channel_id, thread_id = excluded.thread_id",
+                " excluded.channel_id, thread_id = excluded.thread_id, message_count = 0,"
+                " last_activity_at = excluded.last_activity_at",
                 (guild_id, article_id, channel_id, thread_id, rows.ts(now), rows.ts(now)),
             )
 
@@ -383,13 +384,19 @@ class GuildQueries(rows.Connections):
         return {r["article_id"]: _discussion(r) for r in found}
 
     async def discussion_activity(
-        self, thread_id: int, *, message_count: int | None, last_activity_at: datetime | None
+        self,
+        thread_id: int,
+        *,
+        message_count: int | None = None,
+        new_messages: int = 0,
+        last_activity_at: datetime | None = None,
     ) -> None:
+        """Set a thread's message count (from Discord) or add `new_messages` to it."""
         async with self._tx() as db:
             await db.execute(
-                "UPDATE discussions SET message_count = coalesce(?, message_count),"
+                "UPDATE discussions SET message_count = coalesce(?, message_count) + ?,"
                 " last_activity_at = coalesce(?, last_activity_at) WHERE thread_id = ?",
-                (message_count, rows.ts(last_activity_at), thread_id),
+                (message_count, new_messages, rows.ts(last_activity_at), thread_id),
             )
 
     async def drop_discussion_thread(self, thread_id: int) -> None:

@@ -237,14 +237,15 @@ class SearchQueries(rows.Connections):
             return await self._all(sql, params)
         except sqlite3.OperationalError as exc:
             # The query builder quotes everything, so this is a bug, not user input.
-            log.error("search failed: %s", exc)
+            # The message can quote the query: log its kind only (privacy).
+            log.error("search failed: %s", type(exc).__name__)
             raise
 
     async def _one_checked(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
         try:
             return await self._one(sql, params)
         except sqlite3.OperationalError as exc:
-            log.error("search count failed: %s", exc)
+            log.error("search count failed: %s", type(exc).__name__)
             raise
 
     # -- term statistics -------------------------------------------------------------
