@@ -56,7 +56,7 @@ def _bool(name: str, raw: str) -> bool:
 def _url(*schemes: str) -> Callable[[str, str], str]:
     def parse(name: str, raw: str) -> str:
         value = raw.strip().rstrip("/")
-        if not any(value.startswith(f"{s}://") for s in schemes) or "://" == value[-3:]:
+        if not any(value.startswith(f"{s}://") for s in schemes) or value[-3:] == "://":
             raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL, got {raw!r}")
         return value
 
