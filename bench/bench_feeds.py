@@ -303,6 +303,23 @@ def _thread_cpu() -> dict[str, float]:
     return out
 
 
+def _watch_gc() -> list[float]:
+    """Durations (seconds) of this process's garbage collections from now on."""
+    import gc
+
+    pauses: list[float] = []
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(callback)
+    return pauses
+
+
 def _time_stages(core: Any) -> dict[str, list[float]]:
     """Wrap fetch / parse / store on the core's instances to add up their wall
     time (seconds, calls); for finding a bottleneck with --stages."""
@@ -356,11 +373,14 @@ async def _lantern(args: argparse.Namespace) -> None:
         async with open_core(settings) as core:
             store, engine = core.store, core.engine
             stages = _time_stages(core) if args.stages else None
+            gc_worst = _watch_gc() if args.stages else None
             now = datetime.now(UTC)
             for n in range(args.feeds):
                 await store.add_feed(f"{args.base}/feed/{n}", now, pinned=True)
             if stages is not None:
                 stages.clear()
+            if gc_worst is not None:
+                gc_worst.clear()
             meter = LagMeter()
             results: dict[str, Any] = {
                 "settings": {
@@ -391,6 +411,12 @@ async def _lantern(args: argparse.Namespace) -> None:
                     results[f"{name}_stages"] = dict(stages)
                     stages.clear()
                     results[f"{name}_threads"] = _thread_cpu()
+                if gc_worst is not None:
+                    results[f"{name}_stages"]["worst gc pause"] = [
+                        max(gc_worst, default=0.0),
+                        len(gc_worst),
+                    ]
+                    gc_worst.clear()
                 results[name] = {
                     "seconds": seconds,
                     "feeds": len(reports),

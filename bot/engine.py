@@ -170,9 +170,11 @@ class FeedEngine:
 
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Fetch, parse and store one feed. Errors are recorded on the feed, never raised."""
-        host = urlsplit(feed.url).hostname or ""
         started = time.perf_counter()
-        async with self._global, self._hosts[host]:
+        # The global limit covers the whole poll (it bounds the bodies held in
+        # memory and the parser's queue); the per-host one only the request, so
+        # parsing and storing one feed never keeps its host's next feed waiting.
+        async with self._global:
             report = await self._poll(feed)
         return PollReport(
             report.feed,
@@ -185,10 +187,12 @@ class FeedEngine:
 
     async def _poll(self, feed: Feed) -> PollReport:
         now = self.clock()
+        host = urlsplit(feed.url).hostname or ""
         try:
-            result = await self.fetcher.fetch(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified
-            )
+            async with self._hosts[host]:
+                result = await self.fetcher.fetch(
+                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                )
             if result.not_modified or result.body is None:
                 return await self._store_unchanged(feed, now, result, "not_modified")
             body_hash = hashlib.sha256(result.body).hexdigest()
@@ -285,9 +289,10 @@ class FeedEngine:
         interval = self.settings.comments_poll_interval
         host = urlsplit(url).hostname or ""
         etag, last_modified = await self.store.comments_cache(article_id)
-        async with self._global, self._hosts[host]:
+        async with self._global:
             try:
-                result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+                async with self._hosts[host]:
+                    result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
                 comments = None
                 if not result.not_modified and result.body is not None:
                     comments = await self.parser.parse_comments(
