@@ -28,7 +28,7 @@ from bot.embeds import message_kwargs
 from bot.engine import utcnow
 from bot.formatting import PostSpec, format_backlog_note, format_post
 from bot.models import Delivery, FeedEvent
-from bot.storage import SqliteStorage
+from bot.storage import Storage
 
 if TYPE_CHECKING:
     from bot.client import LanternBot
@@ -52,7 +52,7 @@ class Notifier:
     """Tells a guild's moderators about a problem, once per problem: in the log
     channel, else the system channel, else a DM to whoever added the feed."""
 
-    def __init__(self, bot: LanternBot, store: SqliteStorage) -> None:
+    def __init__(self, bot: LanternBot, store: Storage) -> None:
         self.bot = bot
         self.store = store
 
@@ -131,7 +131,7 @@ class DeliveryWorker:
     def __init__(
         self,
         bot: LanternBot,
-        store: SqliteStorage,
+        store: Storage,
         notifier: Notifier,
         *,
         clock: Callable[[], datetime] = utcnow,

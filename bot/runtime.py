@@ -10,22 +10,23 @@ from bot.engine import FeedEngine
 from bot.fetch import Fetcher
 from bot.parse import ParserPool
 from bot.settings import Settings
-from bot.storage import SqliteStorage
+from bot.storage import SqliteStorage, Storage
 
 
 @dataclass(frozen=True, slots=True)
 class Core:
     settings: Settings
-    store: SqliteStorage
+    store: Storage
     fetcher: Fetcher
     parser: ParserPool
     engine: FeedEngine
 
 
 @asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[SqliteStorage]:
+async def open_store(settings: Settings) -> AsyncIterator[Storage]:
     settings.ensure_database_dir()
-    store = await SqliteStorage.open(settings.database_path)
+    # The one place that picks the backend; everything else sees `Storage`.
+    store: Storage = await SqliteStorage.open(settings.database_path)
     try:
         yield store
     finally:

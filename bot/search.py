@@ -33,10 +33,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from bot.errors import InvalidSearchQueryError
-from bot.storage.base import SearchHit, SearchQuery
+from bot.storage.base import SearchHit, SearchQuery, SearchStore
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32  # words + phrases + exclusions + prefixes kept from one query
@@ -528,20 +528,6 @@ def related_terms(
 
 
 # -- the high-level call -----------------------------------------------------------------------
-
-
-class SearchStore(Protocol):
-    """What search() needs from the storage (SqliteStorage has it)."""
-
-    async def search(self, query: SearchQuery) -> list[SearchHit]: ...
-
-    async def count(self, query: SearchQuery, cap: int = ...) -> int: ...
-
-    async def match_count(self, match: str, cap: int) -> int: ...
-
-    async def indexed_count(self) -> int: ...
-
-    async def term_stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from bot.formatting import neutralize_mentions, safe_text, safe_url, thread_name
 from bot.models import Article, Feed
 from bot.resources import looks_like_crisis, resources_text
 from bot.search import search as core_search
-from bot.storage import SqliteStorage
+from bot.storage import Storage
 from bot.text import fold
 from cogs._views import (
     FeedCache,
@@ -113,7 +113,7 @@ class Search(commands.Cog):
         self.view_timeout: float | None = None  # None: ResultsView's default (tests shorten it)
 
     @property
-    def store(self) -> SqliteStorage:
+    def store(self) -> Storage:
         return self.bot.core.store
 
     # -- shared lookups -------------------------------------------------------------

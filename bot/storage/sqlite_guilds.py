@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.errors import LanternError
 from bot.models import Delivery, GuildSettings, Subscription
 from bot.storage import rows
+from bot.storage.base import Discussion
 
 # Columns of a subscription that callers may change, and how each is stored.
 _EDITABLE: dict[str, Any] = {
@@ -42,17 +42,6 @@ _DELIVERY_SELECT = (
 
 class DuplicateSubscriptionError(LanternError):
     """The channel already receives this feed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Discussion:
-    guild_id: int
-    article_id: int
-    channel_id: int
-    thread_id: int
-    message_count: int
-    last_activity_at: datetime | None
-    created_at: datetime
 
 
 def _discussion(r: Any) -> Discussion:

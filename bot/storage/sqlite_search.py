@@ -27,13 +27,12 @@ import re
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.models import Article, Feed
 from bot.storage import rows
-from bot.storage.base import CommentHit, SearchHit, SearchQuery, TitleMatch
+from bot.storage.base import CommentHit, LinkMention, SearchHit, SearchQuery, TitleMatch
 
 log = logging.getLogger(__name__)
 
@@ -506,17 +505,6 @@ class SearchQueries(rows.Connections):
             )
             for r in found
         ]
-
-
-@dataclass(frozen=True, slots=True)
-class LinkMention:
-    """A member's message that linked a stored article (no text is kept)."""
-
-    guild_id: int
-    article_id: int
-    channel_id: int
-    message_id: int
-    created_at: datetime
 
 
 def _scope(feed_id: int | None, guild_id: int | None) -> tuple[str, list[Any]]:
