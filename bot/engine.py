@@ -25,8 +25,7 @@ from bot.fetch import Fetcher, FetchResult
 from bot.models import Feed, FeedEvent, ParsedFeed
 from bot.parse import ParserPool
 from bot.settings import Settings
-from bot.storage import FailureOutcome, FeedMeta, SuccessOutcome
-from bot.storage.sqlite import SqliteStorage
+from bot.storage import FailureOutcome, FeedMeta, Storage, SuccessOutcome
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class Added:
 class FeedEngine:
     def __init__(
         self,
-        store: SqliteStorage,
+        store: Storage,
         fetcher: Fetcher,
         parser: ParserPool,
         settings: Settings,
