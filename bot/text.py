@@ -112,6 +112,9 @@ _APPEARED_FIRST = re.compile(
 )
 
 
+_TAIL = 2000  # longer than any trailer the patterns can match
+
+
 def strip_wordpress_boilerplate(text: str) -> str:
     """Remove WordPress/feed-plugin trailers from the end of a plain-text summary.
 
@@ -119,13 +122,17 @@ def strip_wordpress_boilerplate(text: str) -> str:
     "Read more" — repeatedly, since they come stacked.
     """
     s = text.rstrip()
+    # The trailers are short and at the end: only the tail needs the regexes
+    # (cut at a space, so "^|\s" in the patterns still means a word start).
+    cut = s.rfind(" ", 0, max(len(s) - _TAIL, 0)) if len(s) > _TAIL else -1
+    head, tail = (s[:cut], s[cut:]) if cut > 0 else ("", s)
     for _ in range(6):
-        before = s
-        s = _APPEARED_FIRST.sub("", s).rstrip()
-        s = _TRAILERS.sub("", s).rstrip()
-        if s == before:
+        before = tail
+        tail = _APPEARED_FIRST.sub("", tail).rstrip()
+        tail = _TRAILERS.sub("", tail).rstrip()
+        if tail == before:
             break
-    return s
+    return (head + tail).rstrip() if head else tail
 
 
 def truncate_words(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -180,3 +180,11 @@ class TestFold:
 
     def test_equivalence(self) -> None:
         assert fold("Montréal") == fold("MONTREAL") == fold("Montre\u0301al")
+
+
+def test_boilerplate_is_stripped_from_the_end_of_long_text() -> None:
+    body = "Recovery is a long road. " * 400  # ~10,000 characters
+    text = f"{body}The post Day 30 appeared first on Sober Notes. [&hellip;]"
+    assert strip_wordpress_boilerplate(text) == body.rstrip()
+    middle = f"The post Day 1 appeared first on Sober Notes. {body}"
+    assert strip_wordpress_boilerplate(middle) == middle.rstrip()

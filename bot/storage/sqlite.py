@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -214,98 +215,31 @@ class SqliteStorage(SearchQueries, GuildQueries):
                         (feed_id, *chunk),
                     ) as cur:
                         existing.update({r["key"]: r async for r in cur})
+                fresh: list[ParsedArticle] = []
+                changed: list[tuple[ParsedArticle, int, bool]] = []
+                counts: list[tuple[int, int]] = []
                 for art in outcome.articles:
                     old = existing.get(art.key)
                     if old is None:
-                        new_ids.append(await self._insert_article(db, feed_id, art, now))
+                        fresh.append(art)
                     elif old["content_hash"] != art.content_hash:
                         real_update = rows.ts(art.updated) != old["updated_at"]
                         if real_update or old["hash_changes"] < HASH_CHANGE_CAP:
-                            await self._update_article(db, old["id"], art, real_update)
-                            updated_ids.append(old["id"])
+                            changed.append((art, old["id"], real_update))
                         else:
                             unchanged += 1
                     else:
-                        if (
-                            art.comment_count is not None
-                            and art.comment_count != old["comment_count"]
-                        ):
-                            await db.execute(
-                                "UPDATE articles SET comment_count = ? WHERE id = ?",
-                                (art.comment_count, old["id"]),
-                            )
+                        if art.comment_count not in (None, old["comment_count"]):
+                            counts.append((art.comment_count, old["id"]))
                         unchanged += 1
+                # Batched: a poll is a handful of statements, not one per article.
+                new_ids = await _insert_articles(db, feed_id, fresh, now)
+                await db.executemany(_UPDATE_ARTICLE, [_update_row(*c) for c in changed])
+                updated_ids = [c[1] for c in changed]
+                await db.executemany("UPDATE articles SET comment_count = ? WHERE id = ?", counts)
                 if new_ids:
                     await self._queue_deliveries(db, feed_id, new_ids, now)
         return IngestResult(tuple(new_ids), tuple(updated_ids), unchanged, recovered=recovered)
-
-    @staticmethod
-    async def _insert_article(
-        db: aiosqlite.Connection, feed_id: int, a: ParsedArticle, now: int | None
-    ) -> int:
-        published = rows.ts(a.published) or rows.ts(a.updated) or now
-        async with db.execute(
-            "INSERT INTO articles (feed_id, key, link, title, summary, content, author,"
-            " published_at, updated_at, has_date, image_url, categories, comments_url,"
-            " comments_feed_url, comment_count, content_hash, first_seen_at,"
-            " comments_next_poll_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            " RETURNING id",
-            (
-                feed_id,
-                a.key,
-                a.link,
-                a.title,
-                a.summary,
-                a.content,
-                a.author,
-                published,
-                rows.ts(a.updated),
-                int(a.published is not None or a.updated is not None),
-                a.image_url,
-                json.dumps(list(a.categories)),
-                a.comments_url,
-                a.comments_feed_url,
-                a.comment_count,
-                a.content_hash,
-                now,
-                now if a.comments_feed_url else None,
-            ),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
-
-    @staticmethod
-    async def _update_article(
-        db: aiosqlite.Connection, article_id: int, a: ParsedArticle, real_update: bool
-    ) -> None:
-        await db.execute(
-            "UPDATE articles SET link = ?, title = ?, summary = ?, content = ?, author = ?,"
-            " updated_at = ?, image_url = ?, categories = ?, comments_url = ?,"
-            " comments_feed_url = coalesce(?, comments_feed_url),"
-            " comment_count = coalesce(?, comment_count), content_hash = ?,"
-            " hash_changes = hash_changes + ?, revision = revision + 1,"
-            " published_at = CASE WHEN has_date THEN coalesce(?, published_at)"
-            "   ELSE published_at END"
-            " WHERE id = ?",
-            (
-                a.link,
-                a.title,
-                a.summary,
-                a.content,
-                a.author,
-                rows.ts(a.updated),
-                a.image_url,
-                json.dumps(list(a.categories)),
-                a.comments_url,
-                a.comments_feed_url,
-                a.comment_count,
-                a.content_hash,
-                0 if real_update else 1,
-                rows.ts(a.published),
-                article_id,
-            ),
-        )
 
     @staticmethod
     async def _queue_deliveries(
@@ -466,6 +400,89 @@ class SqliteStorage(SearchQueries, GuildQueries):
     async def count_comments(self, article_id: int) -> int:
         row = await self._one("SELECT count(*) FROM comments WHERE article_id = ?", (article_id,))
         return 0 if row is None else int(row[0])
+
+
+_INSERT_ARTICLE = (
+    "INSERT INTO articles (feed_id, key, link, title, summary, content, author,"
+    " published_at, updated_at, has_date, image_url, categories, comments_url,"
+    " comments_feed_url, comment_count, content_hash, first_seen_at,"
+    " comments_next_poll_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT (feed_id, key) DO NOTHING"
+)
+
+_UPDATE_ARTICLE = (
+    "UPDATE articles SET link = ?, title = ?, summary = ?, content = ?, author = ?,"
+    " updated_at = ?, image_url = ?, categories = ?, comments_url = ?,"
+    " comments_feed_url = coalesce(?, comments_feed_url),"
+    " comment_count = coalesce(?, comment_count), content_hash = ?,"
+    " hash_changes = hash_changes + ?, revision = revision + 1,"
+    " published_at = CASE WHEN has_date THEN coalesce(?, published_at)"
+    "   ELSE published_at END"
+    " WHERE id = ?"
+)
+
+
+async def _insert_articles(
+    db: aiosqlite.Connection, feed_id: int, articles: Sequence[ParsedArticle], now: int | None
+) -> list[int]:
+    """Insert new articles; returns their ids in the order given."""
+    if not articles:
+        return []
+    await db.executemany(
+        _INSERT_ARTICLE,
+        [
+            (
+                feed_id,
+                a.key,
+                a.link,
+                a.title,
+                a.summary,
+                a.content,
+                a.author,
+                rows.ts(a.published) or rows.ts(a.updated) or now,
+                rows.ts(a.updated),
+                int(a.published is not None or a.updated is not None),
+                a.image_url,
+                json.dumps(list(a.categories)),
+                a.comments_url,
+                a.comments_feed_url,
+                a.comment_count,
+                a.content_hash,
+                now,
+                now if a.comments_feed_url else None,
+            )
+            for a in articles
+        ],
+    )
+    ids: dict[str, int] = {}
+    for chunk in rows.chunks([a.key for a in articles], 500):
+        marks = ",".join("?" * len(chunk))
+        async with db.execute(
+            f"SELECT id, key FROM articles WHERE feed_id = ? AND key IN ({marks})",
+            (feed_id, *chunk),
+        ) as cur:
+            ids.update({r["key"]: r["id"] async for r in cur})
+    return [ids[a.key] for a in articles if a.key in ids]
+
+
+def _update_row(a: ParsedArticle, article_id: int, real_update: bool) -> tuple[Any, ...]:
+    return (
+        a.link,
+        a.title,
+        a.summary,
+        a.content,
+        a.author,
+        rows.ts(a.updated),
+        a.image_url,
+        json.dumps(list(a.categories)),
+        a.comments_url,
+        a.comments_feed_url,
+        a.comment_count,
+        a.content_hash,
+        0 if real_update else 1,
+        rows.ts(a.published),
+        article_id,
+    )
 
 
 async def _queue_for(
