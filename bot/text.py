@@ -63,6 +63,8 @@ def html_to_text(html_fragment: str) -> str:
     s = scrub(html_fragment[:MAX_HTML_INPUT])
     s = _SENTINELS.sub("", s)
     s = _WS.sub(" ", s)  # source whitespace is insignificant in HTML
+    if "<" not in s and "&" not in s:  # no markup, no entities: nothing to clean
+        return s.strip()
     s = _BR_TAG.sub(_BR, s)
     s = _BLOCK_TAG.sub(_PARA, s)
     s = html.unescape(_CLEANER.clean(s))
