@@ -115,6 +115,8 @@ _APPEARED_FIRST = re.compile(
 
 
 _TAIL = 2000  # longer than any trailer the patterns can match
+# Cheap test before the costly patterns: a trailer ends with one of these.
+_TRAILER_HINT = re.compile(r"…|\.\.\.|&hellip;|&#8230;|Continue|CONTINUE|Read\s|READ\s|->|→|»|&r")
 
 
 def strip_wordpress_boilerplate(text: str) -> str:
@@ -130,8 +132,10 @@ def strip_wordpress_boilerplate(text: str) -> str:
     head, tail = (s[:cut], s[cut:]) if cut > 0 else ("", s)
     for _ in range(6):
         before = tail
-        tail = _APPEARED_FIRST.sub("", tail).rstrip()
-        tail = _TRAILERS.sub("", tail).rstrip()
+        if "appeared first" in tail.casefold():
+            tail = _APPEARED_FIRST.sub("", tail).rstrip()
+        if _TRAILER_HINT.search(tail[-400:]):
+            tail = _TRAILERS.sub("", tail).rstrip()
         if tail == before:
             break
     return (head + tail).rstrip() if head else tail
