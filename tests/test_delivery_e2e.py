@@ -217,3 +217,51 @@ async def test_bot_removed_from_guild_stops_its_subscriptions(lantern: Lantern) 
     lantern.feeds.serve("/feed", rss(numbered_items(0, 3)))
     await lantern.core.engine.poll_due(all_=True)
     assert await lantern.core.store.due_deliveries(utcnow()) == []
+
+
+async def test_hostile_feed_text_is_always_accepted(lantern: Lantern) -> None:
+    """Whatever a feed says, Discord never rejects the post (the stand-in
+    validates like Discord: a 50035 would leave the delivery failed)."""
+    nasty = [
+        {"title": "T" * 5000, "guid": "long", "link": "http://example.org/" + "a" * 3000,
+         "description": "x " * 10000},
+        {"title": "", "guid": "empty", "link": "javascript:alert(1)", "description": ""},
+        {"title": "مرحبا بالتعافي \u202e‮evil\u202c 🙏🏽👨‍👩‍👧", "guid": "rtl",
+         "link": "http://example.org/rtl", "description": "שלום \u200f\u200b\u200b"},
+        {"title": "**bold** __u__ ~~s~~ ||spoiler|| `code` > quote # h1 [x](http://evil)",
+         "guid": "md", "link": "ftp://example.org/x", "description": "<script>alert(1)</script>"},
+        {"title": "&lt;@123&gt; &lt;@&amp;456&gt; @everyone", "guid": "mention",
+         "link": "http://[::1", "description": "&lt;#789&gt; @here"},
+    ]
+    url = lantern.feeds.serve("/feed", rss(nasty))
+    sub = await subscribe(lantern, "general", url, backlog=len(nasty))
+    posts = await wait_posts(lantern, "general", len(nasty))
+    assert not any(m.pings.anyone for m in posts)
+
+    async def all_sent() -> bool:
+        deliveries = await lantern.core.store.due_deliveries(utcnow())
+        return not deliveries
+
+    assert await eventually(all_sent)
+    for article in await lantern.core.store.latest_articles(10, feed_id=sub.feed_id):
+        (d,) = await lantern.core.store.deliveries_for_article(article.id)
+        assert d.status == "sent", (article.title[:40], d.last_error)
+
+
+async def test_broken_and_recovered_feeds_are_reported_once(lantern: Lantern) -> None:
+    from bot.models import FeedEvent
+
+    url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1), title="Fragile Feed"))
+    sub = await subscribe(lantern, "general", url, backlog=0)
+    log_channel = lantern.standin.channel("announcements")
+    await lantern.core.store.update_guild_settings(sub.guild_id, log_channel_id=log_channel.id)
+    broken = FeedEvent("broken", sub.feed_id, message="The server answered 503")
+    lantern.core.engine._emit(broken)
+    lantern.core.engine._emit(broken)  # a second report of the same problem
+    notices = await wait_posts(lantern, "announcements", 1)
+    assert "Fragile Feed" in notices[0].content and "503" in notices[0].content
+    lantern.core.engine._emit(FeedEvent("recovered", sub.feed_id))
+    notices = await wait_posts(lantern, "announcements", 2)
+    assert "works again" in notices[1].content
+    await asyncio.sleep(0.2)
+    assert len(bot_posts(lantern, "announcements")) == 2
