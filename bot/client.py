@@ -126,6 +126,13 @@ class LanternBot(commands.Bot):
         elif event.kind in ("broken", "recovered", "gone"):
             self._spawn(self.notifier.feed_status(event), f"notice feed {event.feed_id}")
 
+    async def on_ready(self) -> None:
+        """Guilds that removed the bot while it was offline stop their subscriptions too."""
+        present = {g.id for g in self.guilds}
+        for guild_id in await self.core.store.subscribed_guilds() - present:
+            await self.core.store.mark_guild_removed(guild_id, utcnow())
+            log.info("not in guild %s any more; its subscriptions stop", guild_id)
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.core.store.mark_guild_removed(guild.id, utcnow())
         log.info("removed from guild %s; its subscriptions stop", guild.id)

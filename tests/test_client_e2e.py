@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -76,3 +77,27 @@ async def test_unexpected_errors_get_an_error_id(
     error_id = text.split("`")[1]
     logged = [r for r in caplog.records if error_id in r.getMessage()]
     assert logged and logged[0].exc_info is not None
+
+
+async def test_guilds_left_while_offline_stop_their_subscriptions(
+    discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    from bot.engine import utcnow
+    from bot.runtime import open_store
+
+    settings = lantern_settings(discord_standin, tmp_path)
+    async with open_store(settings) as store:
+        feed = await store.add_feed("http://127.0.0.1:9/feed", utcnow())
+        await store.add_subscription(guild_id=424242, channel_id=1, feed_id=feed.id, now=utcnow())
+        here = await store.add_subscription(
+            guild_id=discord_standin.guild.id, channel_id=2, feed_id=feed.id, now=utcnow()
+        )
+    harness = Lantern(discord_standin, feed_server, settings)
+    async with harness.running():
+        store = harness.core.store
+        for _ in range(100):
+            if (await store.guild_settings(424242)).removed_at is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert (await store.guild_settings(424242)).removed_at is not None
+        assert (await store.guild_settings(here.guild_id)).removed_at is None

@@ -119,6 +119,14 @@ class GuildQueries(rows.Connections):
         )
         return [rows.to_subscription(r) for r in found]
 
+    async def subscribed_guilds(self) -> set[int]:
+        """Guilds with subscriptions that the bot is not known to have left."""
+        found = await self._all(
+            "SELECT DISTINCT s.guild_id FROM subscriptions s"
+            " LEFT JOIN guild_settings g USING (guild_id) WHERE g.removed_at IS NULL"
+        )
+        return {int(r[0]) for r in found}
+
     async def count_subscriptions(self, guild_id: int) -> int:
         row = await self._one("SELECT count(*) FROM subscriptions WHERE guild_id = ?", (guild_id,))
         return 0 if row is None else int(row[0])
