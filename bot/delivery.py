@@ -110,17 +110,15 @@ class Notifier:
                     " stopped polling it. Remove it with `/feed remove`.",
                     user_id=user_id,
                 )
-            elif event.kind == "recovered":
-                told = not await self.store.remember_notice(guild_id, broken_key, utcnow())
-                await self.store.forget_notice(guild_id, broken_key)
-                if told:
-                    await self.store.forget_notice(guild_id, f"feed:{feed.id}:recovered")
-                    await self.tell(
-                        guild_id,
-                        f"feed:{feed.id}:recovered",
-                        f"✅ The feed **{_plain(name)}** works again.",
-                        user_id=user_id,
-                    )
+            # Only a guild that heard about the breakage hears about the fix.
+            elif event.kind == "recovered" and await self.store.forget_notice(guild_id, broken_key):
+                await self.store.forget_notice(guild_id, f"feed:{feed.id}:recovered")
+                await self.tell(
+                    guild_id,
+                    f"feed:{feed.id}:recovered",
+                    f"✅ The feed **{_plain(name)}** works again.",
+                    user_id=user_id,
+                )
 
 
 def _plain(text: str) -> str:

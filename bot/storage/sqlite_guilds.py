@@ -258,9 +258,15 @@ class GuildQueries(rows.Connections):
         ):
             return cur.rowcount > 0
 
-    async def forget_notice(self, guild_id: int, key: str) -> None:
-        async with self._tx() as db:
-            await db.execute("DELETE FROM notices WHERE guild_id = ? AND key = ?", (guild_id, key))
+    async def forget_notice(self, guild_id: int, key: str) -> bool:
+        """Forget that moderators were told `key`; False if they never were."""
+        async with (
+            self._tx() as db,
+            db.execute(
+                "DELETE FROM notices WHERE guild_id = ? AND key = ?", (guild_id, key)
+            ) as cur,
+        ):
+            return cur.rowcount > 0
 
     # -- the outbox ----------------------------------------------------------------
 
