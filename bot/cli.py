@@ -19,6 +19,7 @@ from bot.fetch import check_url
 from bot.models import Feed
 from bot.runtime import open_core, open_store
 from bot.settings import Settings
+from bot.storage import Storage
 
 Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -113,11 +114,11 @@ async def cmd_feeds_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _find_feed(core_store: Any, ref: str) -> Feed:
+async def _find_feed(store: Storage, ref: str) -> Feed:
     feed: Feed | None = None
     if ref.isdigit():
-        feed = await core_store.get_feed(int(ref))
-    feed = feed or await core_store.feed_by_url(ref.strip())
+        feed = await store.get_feed(int(ref))
+    feed = feed or await store.feed_by_url(ref.strip())
     if feed is None:
         raise LanternError(f"No feed {ref!r}. See `lantern feeds list` for ids and URLs.")
     return feed

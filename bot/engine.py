@@ -198,9 +198,7 @@ class FeedEngine:
             if body_hash == feed.body_hash:
                 return await self._store_unchanged(feed, now, result, "unchanged")
             parsed = await self._parse(result)
-        except (FetchError, NotAFeedError) as exc:
-            return await self._store_failure(feed, now, exc)
-        except LanternError as exc:  # e.g. a parser worker died on this document
+        except LanternError as exc:  # fetch errors, non-feeds, a parser worker dying
             return await self._store_failure(feed, now, exc)
 
         floor = result.min_next_poll

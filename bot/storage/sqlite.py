@@ -32,7 +32,7 @@ from bot.storage.base import (
     IngestResult,
     SuccessOutcome,
 )
-from bot.storage.migrations import SCHEMA_VERSION, migrate
+from bot.storage.migrations import migrate
 from bot.storage.sqlite_guilds import GuildQueries
 from bot.storage.sqlite_search import SearchQueries
 
@@ -93,10 +93,6 @@ class SqliteStorage(SearchQueries, GuildQueries):
             return migrate(db)
         finally:
             db.close()
-
-    @property
-    def schema_version(self) -> int:
-        return SCHEMA_VERSION
 
     async def close(self) -> None:
         async with self._lock:

@@ -361,7 +361,7 @@ class SearchQueries(rows.Connections):
         if not terms:
             return []
         match = " OR ".join(_quote(t) for t in terms)
-        fwhere, fparams = _scope(None, guild_id)
+        fwhere, fparams = rows.scope(None, guild_id, fts=True)
         found = await self._run(
             "WITH page AS MATERIALIZED ("
             f" SELECT articles_fts.rowid AS id, {_BM25} AS score FROM articles_fts"
@@ -396,7 +396,7 @@ class SearchQueries(rows.Connections):
             parts = [_quote(w) for w in words]
             if re.search(r"\w$", prefix_text):  # still typing the last word
                 parts[-1] += "*"
-            fwhere, fparams = _scope(None, guild_id)
+            fwhere, fparams = rows.scope(None, guild_id, fts=True)
             found = await self._run(
                 "SELECT a.id, a.title, a.published_at FROM titles_fts"
                 f" JOIN articles a {_COVERING} ON a.id = titles_fts.rowid"
@@ -507,22 +507,8 @@ class SearchQueries(rows.Connections):
         ]
 
 
-def _scope(feed_id: int | None, guild_id: int | None) -> tuple[str, list[Any]]:
-    """rows.scope() for the FTS joins: the unary + keeps SQLite from probing the
-    covering index once per subscribed feed for every match."""
-    clauses = ["1"]
-    params: list[Any] = []
-    if feed_id is not None:
-        clauses.append("+a.feed_id = ?")
-        params.append(feed_id)
-    if guild_id is not None:
-        clauses.append("+a.feed_id IN (SELECT feed_id FROM guild_feeds WHERE guild_id = ?)")
-        params.append(guild_id)
-    return " AND ".join(clauses), params
-
-
 def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
-    where, params = _scope(query.feed_id, query.guild_id)
+    where, params = rows.scope(query.feed_id, query.guild_id, fts=True)
     clauses = [where]
     if query.after is not None:
         clauses.append("+a.published_at >= ?")
