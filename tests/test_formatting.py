@@ -659,7 +659,8 @@ def test_hostile_inputs_respect_every_limit() -> None:
             assert valid_url(safe_url(value))
             text = safe_text(value)
             assert not _PING.search(text) and not _BAD_CHARS.search(text)
-    assert time.perf_counter() - start < 4, "formatting is too slow"
+    # Generous: this catches a quadratic blow-up, not a slow machine.
+    assert time.perf_counter() - start < 60, "formatting is too slow"
 
 
 def test_none_everywhere() -> None:

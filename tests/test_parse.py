@@ -47,10 +47,15 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: in
 # --------------------------------------------------------------------------- WordPress
 
 
+@pytest.fixture(scope="module")
+def wordpress_rss() -> ParsedFeed:
+    return feed("wordpress-rss2.xml", WP_URL)
+
+
 class TestWordPressRss:
-    @pytest.fixture(scope="class")
-    def parsed(self) -> ParsedFeed:
-        return feed("wordpress-rss2.xml", WP_URL)
+    @pytest.fixture
+    def parsed(self, wordpress_rss: ParsedFeed) -> ParsedFeed:
+        return wordpress_rss
 
     def test_feed_fields(self, parsed: ParsedFeed) -> None:
         assert parsed.title == "Steady Ground – Recovery Notes"
@@ -226,10 +231,15 @@ class TestWordPressComments:
 # --------------------------------------------------------------------------- Atom, RDF
 
 
+@pytest.fixture(scope="module")
+def atom_replies() -> ParsedFeed:
+    return feed("atom-replies.xml", "https://harmreduction.example.net/feed/atom/", ATOM)
+
+
 class TestAtom:
-    @pytest.fixture(scope="class")
-    def parsed(self) -> ParsedFeed:
-        return feed("atom-replies.xml", "https://harmreduction.example.net/feed/atom/", ATOM)
+    @pytest.fixture
+    def parsed(self, atom_replies: ParsedFeed) -> ParsedFeed:
+        return atom_replies
 
     def test_feed_fields(self, parsed: ParsedFeed) -> None:
         assert parsed.title == "Harm Reduction Field Notes"
