@@ -36,9 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import search as S
 from bot.models import ParsedArticle, ParsedComment
-from bot.storage import SearchQuery, SqliteStorage, SuccessOutcome
+from bot.search import query as S
+from bot.storage import SearchQuery, SuccessOutcome
+from bot.storage.sqlite import SqliteStorage
 
 OUT = Path(__file__).parent / "out"
 SEED = 7

@@ -13,13 +13,15 @@ from typing import Any, TextIO
 from xml.etree import ElementTree as ET
 
 from bot import __version__
-from bot.engine import PollReport, utcnow
+from bot.clock import utcnow
 from bot.errors import LanternError, SettingsError
-from bot.fetch import check_url
+from bot.feeds.engine import PollReport
+from bot.feeds.fetch import check_url
 from bot.models import Feed
 from bot.runtime import open_core, open_store
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.storage.sqlite import SqliteStorage
 
 Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -73,7 +75,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from bot.client import run_bot  # imports discord: only when the bot really runs
+    from bot.discord_edge.client import run_bot  # imports discord: only when the bot really runs
 
     await run_bot(settings)
     return 0
@@ -175,7 +177,7 @@ def _print_poll(reports: Sequence[PollReport], comments: int, out: TextIO) -> No
 
 
 async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.search import search
+    from bot.search.query import search
 
     async with open_store(settings) as store:
         page = await search(store, args.query, guild_id=None, per_page=args.limit, now=utcnow())
@@ -217,7 +219,6 @@ async def cmd_articles(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_db_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.storage import SqliteStorage
 
     settings.ensure_database_dir()
     before, after = await asyncio.to_thread(SqliteStorage.migrate_file, settings.database_path)

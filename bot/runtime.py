@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.engine import FeedEngine
-from bot.fetch import Fetcher
-from bot.parse import ParserPool
+from bot.feeds.engine import FeedEngine
+from bot.feeds.fetch import Fetcher
+from bot.feeds.parse import ParserPool
 from bot.settings import Settings
-from bot.storage import SqliteStorage, Storage
+from bot.storage import Storage
+from bot.storage.sqlite import SqliteStorage
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.client import UserError
-from bot.formatting import safe_text
+from bot.discord_edge.client import UserError
 from bot.models import Feed, GuildSettings, Subscription
+from bot.posting.formatting import safe_text
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 AUTOCOMPLETE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100

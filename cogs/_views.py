@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import search as core_search
-from bot.engine import utcnow
+from bot.clock import utcnow
 from bot.errors import InvalidSearchQueryError
-from bot.formatting import neutralize_mentions, safe_text, safe_url
 from bot.models import Article, Delivery, Feed
-from bot.resources import RESOURCES_LEAD, resources_text
+from bot.posting.formatting import neutralize_mentions, safe_text, safe_url
+from bot.search import query as core_search
+from bot.support.crisis_contacts import RESOURCES_LEAD, resources_text
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import UserError
-from bot.content_warnings import DEFAULT_CONTENT_WARNINGS, match_warnings, parse_terms
-from bot.embeds import message_kwargs
-from bot.engine import utcnow
+from bot.clock import utcnow
+from bot.discord_edge.client import UserError
+from bot.discord_edge.embeds import message_kwargs
 from bot.errors import FetchError, LanternError, NotAFeedError
-from bot.fetch import FetchResult, check_url
-from bot.formatting import format_post, safe_text, safe_url
+from bot.feeds.fetch import FetchResult, check_url
 from bot.models import Article, Feed, GuildSettings, ParsedArticle, ParsedFeed, Subscription
+from bot.posting.content_warnings import DEFAULT_CONTENT_WARNINGS, match_warnings, parse_terms
+from bot.posting.formatting import format_post, safe_text, safe_url
 from cogs._checks import (
     PostChannel,
     check_post_channel,
@@ -37,7 +37,7 @@ from cogs._checks import (
 )
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 

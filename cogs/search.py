@@ -22,14 +22,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import UserError
-from bot.engine import utcnow
+from bot.clock import utcnow
+from bot.discord_edge.client import UserError
 from bot.errors import InvalidSearchQueryError
-from bot.formatting import neutralize_mentions, safe_text, safe_url, thread_name_for
 from bot.models import Article, Feed
-from bot.resources import looks_like_crisis, resources_text
-from bot.search import search as core_search
+from bot.posting.formatting import neutralize_mentions, safe_text, safe_url, thread_name_for
+from bot.search.query import search as core_search
 from bot.storage import Storage
+from bot.support.crisis_contacts import looks_like_crisis, resources_text
 from bot.text import fold
 from cogs._views import (
     FeedCache,
@@ -48,7 +48,7 @@ from cogs._views import (
 )
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import UserError
-from bot.content_warnings import DEFAULT_CONTENT_WARNINGS, label_for, parse_terms
-from bot.formatting import neutralize_mentions, safe_text
-from bot.resources import RESOURCES_MAX_CHARS, clean_resources, resources_text
+from bot.discord_edge.client import UserError
+from bot.posting.content_warnings import DEFAULT_CONTENT_WARNINGS, label_for, parse_terms
+from bot.posting.formatting import neutralize_mentions, safe_text
+from bot.support.crisis_contacts import RESOURCES_MAX_CHARS, clean_resources, resources_text
 from cogs._checks import effective_quota, guild_of, human_join, require_moderator
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.client import LanternBot, point_at
+from bot.discord_edge.client import LanternBot, point_at
 from bot.runtime import Core, open_core
 from bot.settings import Settings
 from tests.feedserver import FeedServer

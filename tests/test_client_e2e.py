@@ -9,7 +9,7 @@ from pathlib import Path
 import discord
 import pytest
 
-import bot.client
+import bot.discord_edge.client
 from tests.feedserver import FeedServer
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin.server import StandIn
@@ -52,8 +52,11 @@ async def test_a_broken_extension_is_logged_and_the_rest_load(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(bot.client, "EXTENSIONS", ("cogs.does_not_exist", *bot.client.EXTENSIONS))
-    with caplog.at_level(logging.ERROR, "bot.client"):
+    client_module = bot.discord_edge.client
+    monkeypatch.setattr(
+        client_module, "EXTENSIONS", ("cogs.does_not_exist", *client_module.EXTENSIONS)
+    )
+    with caplog.at_level(logging.ERROR, "bot.discord_edge.client"):
         async with Lantern(
             discord_standin, feed_server, lantern_settings(discord_standin, tmp_path)
         ).running():
@@ -68,7 +71,7 @@ async def test_unexpected_errors_get_an_error_id(
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(lantern.core.store, "guild_subscriptions", broken)
-    with caplog.at_level(logging.ERROR, "bot.client"):
+    with caplog.at_level(logging.ERROR, "bot.discord_edge.client"):
         record = await lantern.standin.invoke("feed list", as_="owner")
         reply = await record.wait_followup() if record.deferred else None
         await record.wait_response()
@@ -82,7 +85,7 @@ async def test_unexpected_errors_get_an_error_id(
 async def test_guilds_left_while_offline_stop_their_subscriptions(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    from bot.engine import utcnow
+    from bot.clock import utcnow
     from bot.runtime import open_store
 
     settings = lantern_settings(discord_standin, tmp_path)

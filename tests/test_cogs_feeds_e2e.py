@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import utcnow
+from bot.clock import utcnow
 from bot.storage import FailureOutcome
 from tests.feedserver import FeedServer, numbered_items, rss
 from tests.lantern_harness import Lantern, lantern_settings

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from bot import search as core_search
-from bot.engine import utcnow
+from bot.clock import utcnow
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedComment
-from bot.resources import DEFAULT_RESOURCES, RESOURCES_LEAD
+from bot.search import query as core_search
+from bot.support.crisis_contacts import DEFAULT_RESOURCES, RESOURCES_LEAD
 from tests.feedserver import FeedServer, rss
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin import permissions as P

@@ -1,4 +1,4 @@
-"""Tests for bot.content_warnings: folding, word-prefix matching, term parsing."""
+"""Tests for bot.posting.content_warnings: folding, word-prefix matching, term parsing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content_warnings import (
+from bot.posting.content_warnings import (
     DEFAULT_CONTENT_WARNINGS,
     MAX_TERM_LENGTH,
     MAX_TERMS,

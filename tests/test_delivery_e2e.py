@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.engine import utcnow
+from bot.clock import utcnow
 from tests.feedserver import numbered_items, rss
 from tests.lantern_harness import Lantern
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.engine import FeedEngine
-from bot.fetch import Fetcher
+from bot.feeds.engine import FeedEngine
+from bot.feeds.fetch import Fetcher
+from bot.feeds.parse import ParserPool
 from bot.models import FeedEvent, ParsedFeed
-from bot.parse import ParserPool
 from bot.settings import Settings
-from bot.storage import SqliteStorage
+from bot.storage.sqlite import SqliteStorage
 from tests.feedserver import FIXTURES, FeedServer, numbered_items, rss
 
 

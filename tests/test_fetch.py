@@ -1,4 +1,4 @@
-"""Tests for bot.fetch: real HTTP against aiohttp test servers on 127.0.0.1."""
+"""Tests for bot.feeds.fetch: real HTTP against aiohttp test servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 
 from bot import USER_AGENT
 from bot.errors import BlockedAddressError, FetchError
-from bot.fetch import (
+from bot.feeds.fetch import (
     BROWSER_USER_AGENT,
     MAX_REDIRECTS,
     Fetcher,
@@ -657,7 +657,7 @@ async def test_mixed_answer_never_dials_the_private_address(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a private and an allowed address, no socket is ever made for the private one."""
-    from bot import fetch as fetch_module
+    from bot.feeds import fetch as fetch_module
 
     real = fetch_module._GuardedConnector._open_socket
     opened: list[tuple[str, str]] = []
@@ -731,7 +731,7 @@ async def test_peer_address_is_checked_even_if_the_socket_guard_is_bypassed(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defence in depth: if the socket factory let 127.0.0.1 through, the peer check refuses."""
-    from bot import fetch as fetch_module
+    from bot.feeds import fetch as fetch_module
 
     def open_any(self: Any, addr_info: Any) -> socket.socket:
         family, type_, proto, _, _ = addr_info

@@ -1,4 +1,4 @@
-"""Tests for bot.formatting: escaping, URL checks, Discord limits on hostile input."""
+"""Tests for bot.posting.formatting: escaping, URL checks, Discord limits on hostile input."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.formatting import (
+from bot.models import Article, Feed, Subscription
+from bot.posting.formatting import (
     EmbedSpec,
     PostSpec,
     escape_markdown,
@@ -24,7 +25,6 @@ from bot.formatting import (
     safe_url,
     thread_name_for,
 )
-from bot.models import Article, Feed, Subscription
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 PUBLISHED = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)

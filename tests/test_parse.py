@@ -1,4 +1,4 @@
-"""bot.parse: feed bytes -> ParsedFeed / ParsedComment, discovery, ParserPool."""
+"""bot.feeds.parse: feed bytes -> ParsedFeed / ParsedComment, discovery, ParserPool."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.errors import FetchError, NotAFeedError
-from bot.models import ParsedArticle, ParsedFeed
-from bot.parse import (
+from bot.feeds.parse import (
     ParserCrashError,
     ParserPool,
     discover_feed_links,
     parse_comments,
     parse_feed,
 )
+from bot.models import ParsedArticle, ParsedFeed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot import search as S
 from bot.models import ParsedArticle
-from bot.storage import SqliteStorage, SuccessOutcome
+from bot.search import query as S
+from bot.storage import SuccessOutcome
+from bot.storage.sqlite import SqliteStorage
 
 DATA = Path(__file__).parent / "data" / "relevance"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""bot.search (parser, builder, vocabulary, dates, snippets) and the SQLite search
+"""bot.search.query (parser, builder, vocabulary, dates, snippets) and the SQLite search
 queries, through a real SQLite file."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import search as S
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedArticle, ParsedComment
-from bot.storage import SearchQuery, SqliteStorage, SuccessOutcome
+from bot.search import query as S
+from bot.storage import SearchQuery, SuccessOutcome
+from bot.storage.sqlite import SqliteStorage
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 GUILD_A, GUILD_B = 111, 222
@@ -134,7 +135,7 @@ def test_vocabulary_file_format(tmp_path: Path) -> None:
 
 
 def test_the_shipped_vocabulary_is_package_data() -> None:
-    assert (Path(S.__file__).parent / "data" / "vocabulary.txt").is_file()
+    assert (Path(S.__file__).parent / "vocabulary.txt").is_file()
 
 
 # -- dates ----------------------------------------------------------------------------

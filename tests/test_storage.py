@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.models import ParsedArticle, ParsedComment
-from bot.storage import FailureOutcome, SearchQuery, SqliteStorage, SuccessOutcome
-from bot.storage.migrations import SCHEMA_VERSION
-from bot.storage.sqlite import CATCH_UP_LIMIT, HASH_CHANGE_CAP
-from bot.storage.sqlite_guilds import DuplicateSubscriptionError
+from bot.storage import FailureOutcome, SearchQuery, SuccessOutcome
+from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite.backend import CATCH_UP_LIMIT, HASH_CHANGE_CAP
+from bot.storage.sqlite.guilds import DuplicateSubscriptionError
+from bot.storage.sqlite.migrations import SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 

@@ -1,6 +1,8 @@
-"""Storage: the one layer that holds SQL. The core depends on `Storage` (base.py)."""
+"""Storage: the one layer that holds SQL. The core depends on the `Storage`
+protocol (protocol.py); each backend is a sub-package (sqlite/), picked only
+in bot/runtime.py."""
 
-from bot.storage.base import (
+from bot.storage.protocol import (
     Discussion,
     FailureOutcome,
     FeedMeta,
@@ -10,7 +12,6 @@ from bot.storage.base import (
     Storage,
     SuccessOutcome,
 )
-from bot.storage.sqlite import SqliteStorage
 
 __all__ = [
     "Discussion",
@@ -19,7 +20,6 @@ __all__ = [
     "IngestResult",
     "SearchHit",
     "SearchQuery",
-    "SqliteStorage",
     "Storage",
     "SuccessOutcome",
 ]

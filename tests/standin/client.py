@@ -1,6 +1,6 @@
 """Point the unmodified discord.py client at a Discord-compatible server.
 
-Lantern does the same from its settings in bot/client.py; the stand-in's test bot
+Lantern does the same from its settings in bot/discord_edge/client.py; the stand-in's test bot
 uses this helper. Both are plain configuration of two documented class attributes.
 """
 

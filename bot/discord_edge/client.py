@@ -21,10 +21,10 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import DeliveryWorker, Notifier
-from bot.engine import utcnow
+from bot.clock import utcnow
+from bot.discord_edge.delivery import DeliveryWorker, Notifier
+from bot.discord_edge.logfilter import redact_discord_debug_logs
 from bot.errors import LanternError
-from bot.logfilter import redact_discord_debug_logs
 from bot.models import FeedEvent
 from bot.runtime import Core, open_core
 from bot.settings import Settings

@@ -13,7 +13,7 @@ Query language (any text works; nothing a member types reaches FTS5 unquoted):
   it is a plain word);
 - stemming ("drinking" finds "drink"), case and accents are folded by the
   index's tokenizer (porter unicode61 remove_diacritics 2);
-- the recovery vocabulary (bot/data/vocabulary.txt) expands a plain term to its
+- the recovery vocabulary (bot/search/vocabulary.txt) expands a plain term to its
   equivalents both ways: "AA" searches ("AA" OR "Alcoholics Anonymous").
 
 Dates (UTC) for ``after``/``before``: ``2024-05-01``, ``2024-05``, ``2024``,
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.errors import InvalidSearchQueryError
-from bot.storage.base import SearchHit, SearchQuery, SearchStore
+from bot.storage.protocol import SearchHit, SearchQuery, SearchStore
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32  # words + phrases + exclusions + prefixes kept from one query
@@ -70,7 +70,7 @@ _STOPWORD_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-_VOCABULARY_FILE = Path(__file__).parent / "data" / "vocabulary.txt"
+_VOCABULARY_FILE = Path(__file__).parent / "vocabulary.txt"
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
 _DASHES = "-−–—"  # a leading one excludes the word
 _JOINERS = "-'’._"  # kept inside a word: 12-step, don't, covid-19 (FTS5 reads a phrase)
@@ -196,7 +196,7 @@ def normalize(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
-    """Equivalence groups of recovery terms; see bot/data/vocabulary.txt."""
+    """Equivalence groups of recovery terms; see bot/search/vocabulary.txt."""
 
     groups: tuple[tuple[str, ...], ...] = ()
     _index: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False, compare=False)
@@ -228,7 +228,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Vocabulary:
-        """Read a vocabulary file (default: bot/data/vocabulary.txt)."""
+        """Read a vocabulary file (default: bot/search/vocabulary.txt)."""
         file = Path(path) if path is not None else _VOCABULARY_FILE
         return cls.from_lines(file.read_text(encoding="utf-8").splitlines())
 

@@ -616,7 +616,7 @@ class ParserPool:
         ctx = multiprocessing.get_context(self._start_method)
         if isinstance(ctx, multiprocessing.context.ForkServerContext):
             # Workers forked from the server start with the parser already imported.
-            ctx.set_forkserver_preload(["bot.parse"])
+            ctx.set_forkserver_preload(["bot.feeds.parse"])
         return ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=_init_worker
         )

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.content_warnings import DEFAULT_CONTENT_WARNINGS, match_warnings, matches_keywords
-from bot.embeds import message_kwargs
-from bot.engine import utcnow
-from bot.formatting import PostSpec, format_backlog_note, format_post
+from bot.clock import utcnow
+from bot.discord_edge.embeds import message_kwargs
 from bot.models import Delivery, FeedEvent
+from bot.posting.content_warnings import DEFAULT_CONTENT_WARNINGS, match_warnings, matches_keywords
+from bot.posting.formatting import PostSpec, format_backlog_note, format_post
 from bot.storage import Storage
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 

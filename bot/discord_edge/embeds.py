@@ -1,4 +1,4 @@
-"""PostSpec/EmbedSpec (pure data from bot.formatting) to discord.py objects."""
+"""PostSpec/EmbedSpec (pure data from bot.posting.formatting) to discord.py objects."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.formatting import EmbedSpec, PostSpec
+from bot.posting.formatting import EmbedSpec, PostSpec
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:

@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.errors import LanternError
 from bot.models import Delivery, GuildSettings, Subscription
-from bot.storage import rows
-from bot.storage.base import Discussion
+from bot.storage.protocol import Discussion
+from bot.storage.sqlite import rows
 
 # Columns of a subscription that callers may change, and how each is stored.
 _EDITABLE: dict[str, Any] = {

@@ -16,14 +16,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.clock import utcnow
 from bot.errors import FetchError, LanternError, NotAFeedError
-from bot.fetch import Fetcher, FetchResult
+from bot.feeds.fetch import Fetcher, FetchResult
+from bot.feeds.parse import ParserPool
 from bot.models import Feed, FeedEvent, ParsedFeed
-from bot.parse import ParserPool
 from bot.settings import Settings
 from bot.storage import FailureOutcome, FeedMeta, Storage, SuccessOutcome
 
@@ -31,10 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 24 * 3600  # a failing feed is still tried at least daily
 MAX_DEFERRAL = 24 * 3600  # Retry-After / max-age / ttl never push a poll further than this
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

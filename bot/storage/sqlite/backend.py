@@ -25,16 +25,16 @@ from bot.models import (
     ParsedArticle,
     ParsedComment,
 )
-from bot.storage import rows
-from bot.storage.base import (
+from bot.storage.protocol import (
     FailureOutcome,
     FeedMeta,
     IngestResult,
     SuccessOutcome,
 )
-from bot.storage.migrations import migrate
-from bot.storage.sqlite_guilds import GuildQueries
-from bot.storage.sqlite_search import SearchQueries
+from bot.storage.sqlite import rows
+from bot.storage.sqlite.guilds import GuildQueries
+from bot.storage.sqlite.migrations import migrate
+from bot.storage.sqlite.search import SearchQueries
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.content_warnings import label_for
 from bot.models import Article, Feed, Subscription
+from bot.posting.content_warnings import label_for
 from bot.text import strip_wordpress_boilerplate, truncate_words
 
 # Discord's limits.

@@ -65,7 +65,7 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    match: str  # a safe FTS5 expression built by bot.search, never raw user text
+    match: str  # a safe FTS5 expression built by bot.search.query, never raw user text
     guild_id: int | None = None
     feed_id: int | None = None
     author: str | None = None

@@ -1,7 +1,7 @@
 """Full-text search, more-like-this and title autocomplete over the FTS5 indexes.
 
 Every query here runs on the read connection (`_one`/`_all`), so searches never
-queue behind a poll's writes. MATCH expressions come from bot.search (every
+queue behind a poll's writes. MATCH expressions come from bot.search.query (every
 token quoted); the few expressions built here (related, autocomplete) quote
 their tokens the same way.
 
@@ -9,7 +9,7 @@ Speed (bench/bench_search.py, 100k articles): the ranking query joins each FTS
 match to `articles` through the covering index `articles_search` (migration 2)
 with `+a.feed_id` so the planner cannot probe it once per subscribed feed; the
 page is picked first and only its rows get a snippet (CROSS JOIN fixes that
-order). Very common queries are windowed by bot.search, not here.
+order). Very common queries are windowed by bot.search.query, not here.
 
 Term statistics: the index is stemmed (porter), so document frequencies come
 from an `fts5vocab` table of type `row` (a lookup costs about as much as the
@@ -31,8 +31,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.models import Article, Feed
-from bot.storage import rows
-from bot.storage.base import CommentHit, LinkMention, SearchHit, SearchQuery, TitleMatch
+from bot.storage.protocol import CommentHit, LinkMention, SearchHit, SearchQuery, TitleMatch
+from bot.storage.sqlite import rows
 
 log = logging.getLogger(__name__)
 
@@ -325,8 +325,8 @@ class SearchQueries(rows.Connections):
         """Articles like `article_id` (never itself), from the guild's feeds: an OR of
         the most distinctive words of its title and summary, ranked by bm25.
         Empty when the article does not exist or is outside the guild's scope."""
-        # bot.search imports the storage records, so it is imported here, not at the top
-        from bot.search import STOPWORDS, TermStat, related_terms
+        # bot.search.query imports the storage records, so it is imported here, not at the top
+        from bot.search.query import STOPWORDS, TermStat, related_terms
 
         where, params = rows.scope(None, guild_id)
         row = await self._one(

@@ -1,10 +1,10 @@
-"""bot.resources: the default contacts and the crisis-term matcher."""
+"""bot.support.crisis_contacts: the default contacts and the crisis-term matcher."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.resources import (
+from bot.support.crisis_contacts import (
     CRISIS_TERMS,
     DEFAULT_RESOURCES,
     RESOURCES_MAX_CHARS,

@@ -1,0 +1,6 @@
+"""The Discord edge: the only part of bot/ that imports discord.py.
+
+client.py (start-up, shutdown, the command tree), delivery.py (the outbox
+worker that posts), embeds.py (plain message specs to discord.py objects),
+logfilter.py (keeps tokens and member content out of discord.py's logs).
+"""

@@ -1,0 +1,1 @@
+"""Support for members: the crisis and support contacts `/resources` shows."""
