@@ -22,8 +22,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import utcnow
-from bot.discord_edge.delivery import DeliveryWorker, Notifier
+from bot.discord_edge.delivery import DeliveryWorker
+from bot.discord_edge.errors import UserError
 from bot.discord_edge.logfilter import redact_discord_debug_logs
+from bot.discord_edge.notices import Notifier
 from bot.errors import LanternError
 from bot.models import FeedEvent
 from bot.runtime import Core, open_core
@@ -31,7 +33,13 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.feeds", "cogs.settings", "cogs.search")
+EXTENSIONS = (
+    "cogs.feeds",
+    "cogs.settings",
+    "cogs.search",
+    "cogs.discussion",
+    "cogs.support",
+)
 REMOVED_GUILD_RETENTION = timedelta(days=30)
 
 
@@ -40,10 +48,6 @@ def point_at(settings: Settings) -> None:
     default; a proxy, or the local stand-in in tests)."""
     discord.http.Route.BASE = settings.discord_api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
-class UserError(app_commands.AppCommandError):
-    """A member's mistake: the message tells them what to do instead."""
 
 
 class LanternBot(commands.Bot):
@@ -79,6 +83,12 @@ class LanternBot(commands.Bot):
                 await self.load_extension(name)
             except Exception:
                 log.exception("extension %s failed to load; the others go on", name)
+        await self._sync_commands()
+        self._spawn(self.core.engine.run(self._stop), "feed engine")
+        self._spawn(self.delivery.run(self._stop), "delivery worker")
+        self._spawn(self._housekeeping(), "housekeeping")
+
+    async def _sync_commands(self) -> None:
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -86,9 +96,6 @@ class LanternBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("synced %d commands", len(synced))
-        self._spawn(self.core.engine.run(self._stop), "feed engine")
-        self._spawn(self.delivery.run(self._stop), "delivery worker")
-        self._spawn(self._housekeeping(), "housekeeping")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
