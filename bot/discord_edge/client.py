@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -71,19 +72,30 @@ class LanternBot(commands.Bot):
         self.notifier = Notifier(self, core.store)
         self.delivery = DeliveryWorker(self, core.store, self.notifier)
         self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()  # running ones only
         core.engine.subscribe(self._on_feed_event)
         self.tree.error(self.on_app_command_error)
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        failed = []
         for name in EXTENSIONS:
             try:
                 await self.load_extension(name)
             except Exception:
+                failed.append(name)
                 log.exception("extension %s failed to load; the others go on", name)
-        await self._sync_commands()
+        if failed:
+            # A sync replaces the whole command list: syncing now would delete the
+            # failed extensions' commands from every server until the next good start.
+            log.error(
+                "not syncing commands because %s failed to load; the commands last synced"
+                " stay in place",
+                ", ".join(failed),
+            )
+        else:
+            await self._sync_commands()
         self._spawn(self.core.engine.run(self._stop), "feed engine")
         self._spawn(self.delivery.run(self._stop), "delivery worker")
         self._spawn(self._housekeeping(), "housekeeping")
@@ -97,12 +109,18 @@ class LanternBot(commands.Bot):
             synced = await self.tree.sync()
         log.info("synced %d commands", len(synced))
 
+    @property
+    def background_tasks(self) -> frozenset[asyncio.Task[Any]]:
+        """The bot's own tasks still running (loops, and notices being sent)."""
+        return frozenset(self._tasks)
+
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._task_done)
-        self._tasks.append(task)
+        self._tasks.add(task)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.critical("%s stopped", task.get_name(), exc_info=exc)
 
@@ -111,7 +129,7 @@ class LanternBot(commands.Bot):
         pending in the outbox), then discord.py disconnects."""
         self._stop.set()
         if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -201,8 +219,31 @@ async def run_bot(settings: Settings, *, guild_ready_timeout: float = 2.0) -> No
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         try:
             async with bot:
-                await bot.start(settings.discord_token)
+                await login(bot, settings)
+                await bot.connect()
         except discord.LoginFailure:
             raise LanternError(
                 "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token)."
             ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise LanternError(MESSAGE_CONTENT_REFUSED) from None
+
+
+MESSAGE_CONTENT_REFUSED = (
+    "Discord refused the Message Content intent that MESSAGE_CONTENT_INTENT=true asks for:"
+    " turn it on in the Discord Developer Portal (your application > Bot > Privileged"
+    " Gateway Intents > Message Content Intent), or set MESSAGE_CONTENT_INTENT=false."
+)
+
+
+async def login(bot: LanternBot, settings: Settings) -> None:
+    """Log in, or a LanternError saying Discord could not be reached. (Once
+    connected, discord.py reconnects by itself: only the first contact is fatal.)"""
+    try:
+        await bot.login(settings.discord_token)
+    except (OSError, aiohttp.ClientError) as exc:  # refused, DNS, TLS, a timeout
+        reason = str(exc) or type(exc).__name__
+        raise LanternError(
+            f"Cannot reach Discord at {settings.discord_api_base} ({reason});"
+            " check the network, or DISCORD_API_BASE."
+        ) from None

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 import discord
@@ -64,7 +65,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.client.wait_until_ready()
+        # A start that never gets ready (a refused intent) must not hold up close().
+        await _first_of(self.client.wait_until_ready(), stop.wait())
         while not stop.is_set():
             self._wake.clear()
             due = await self.store.due_deliveries(self.clock(), limit=200)
@@ -244,3 +246,13 @@ class DeliveryWorker:
                     guild_id, sub.id, name, channel_id, reason, user_id=user_id or sub.added_by
                 )
 
+
+async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -30,6 +30,10 @@ class Notifier:
         self.store = store
 
     async def tell(self, guild_id: int, key: str, text: str, *, user_id: int | None = None) -> bool:
+        """True when a destination accepted the notice. The notice is recorded
+        first (the record is the claim that keeps two tellers from both sending)
+        and forgotten again when nobody could be told, so a later occurrence of
+        the same problem tries again instead of staying silent forever."""
         if not await self.store.remember_notice(guild_id, key, utcnow()):
             return False
         for destination in await self._destinations(guild_id, user_id):
@@ -38,6 +42,7 @@ class Notifier:
                 return True
             except discord.HTTPException as exc:
                 log.info("notice to guild %s not delivered there: %s", guild_id, exc.status)
+        await self.store.forget_notice(guild_id, key)
         log.warning("no way to tell guild %s: %s", guild_id, key)
         return False
 
