@@ -9,7 +9,6 @@ from pathlib import Path
 import discord
 import pytest
 
-import bot.discord_edge.client
 from tests.feedserver import FeedServer
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin.server import StandIn
@@ -43,25 +42,6 @@ async def test_dev_guild_sync(
         assert not discord_standin.commands.get(None)
         names = {c["name"] for c in discord_standin.commands[guild.id]}
         assert {"feed", "settings", "search"} <= names
-
-
-async def test_a_broken_extension_is_logged_and_the_rest_load(
-    discord_standin: StandIn,
-    feed_server: FeedServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    client_module = bot.discord_edge.client
-    monkeypatch.setattr(
-        client_module, "EXTENSIONS", ("cogs.does_not_exist", *client_module.EXTENSIONS)
-    )
-    with caplog.at_level(logging.ERROR, "bot.discord_edge.client"):
-        async with Lantern(
-            discord_standin, feed_server, lantern_settings(discord_standin, tmp_path)
-        ).running():
-            assert "feed" in discord_standin.command_names()
-    assert any("cogs.does_not_exist" in r.getMessage() for r in caplog.records)
 
 
 async def test_unexpected_errors_get_an_error_id(

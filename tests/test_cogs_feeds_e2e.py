@@ -283,7 +283,7 @@ async def test_remove_asks_and_only_the_invoker_can_confirm(lantern: Lantern) ->
 async def test_remove_times_out_and_keeps_the_feed(lantern: Lantern,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # load_extension executes the module afresh: patch the copy the bot runs.
-    monkeypatch.setattr(sys.modules["cogs.feeds"], "CONFIRM_TIMEOUT", 0.2)
+    monkeypatch.setattr(sys.modules["cogs.feeds.views"], "CONFIRM_TIMEOUT", 0.2)
     sub = await subscribe(lantern, "Steady Ground")
     prompt = await run(lantern, "feed remove", feed="steady ground")  # typed, not picked
     await lantern.standin.wait_for(lambda: prompt.content.startswith("No answer"))
@@ -423,7 +423,7 @@ async def test_preview_shows_the_newest_item_and_stores_nothing(lantern: Lantern
 
 
 async def test_feed_link_offer_expires(lantern: Lantern, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules["cogs.feeds"], "OFFER_TIMEOUT", 0.2)
+    monkeypatch.setattr(sys.modules["cogs.feeds.views"], "OFFER_TIMEOUT", 0.2)
     serve(lantern, "/feed", 0, 1)
     page = lantern.feeds.serve("/blog", '<html><head><title>x</title><link rel="alternate"'
                                ' type="application/atom+xml" href="feed"></head></html>',

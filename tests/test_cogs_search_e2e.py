@@ -727,8 +727,7 @@ async def test_discord_debug_logs_do_not_pair_queries_with_members(lantern, worl
 
 
 async def test_slow_search_is_deferred_then_followed_up(lantern, world, monkeypatch):
-    module = sys.modules[type(cog(lantern)).__module__]  # the instance the bot loaded
-    monkeypatch.setattr(module, "FAST_ANSWER", 0.0)
+    monkeypatch.setattr(sys.modules["cogs.replies"], "FAST_ANSWER", 0.0)
     record = await run(lantern, "search", query="recovery journal")
     assert record.deferred
     msg = await record.wait_message()

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from bot.models import GuildSettings
-from cogs._checks import effective_quota
+from cogs.checks import effective_quota
 from tests.lantern_harness import Lantern
 from tests.standin import SchemaError
 from tests.standin import permissions as P

@@ -16,14 +16,17 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import utcnow
-from bot.discord_edge.delivery import DeliveryWorker, Notifier
+from bot.discord_edge.delivery import DeliveryWorker
+from bot.discord_edge.errors import UserError
 from bot.discord_edge.logfilter import redact_discord_debug_logs
+from bot.discord_edge.notices import Notifier
 from bot.errors import LanternError
 from bot.models import FeedEvent
 from bot.runtime import Core, open_core
@@ -31,7 +34,13 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.feeds", "cogs.settings", "cogs.search")
+EXTENSIONS = (
+    "cogs.feeds",
+    "cogs.settings",
+    "cogs.search",
+    "cogs.discussion",
+    "cogs.support",
+)
 REMOVED_GUILD_RETENTION = timedelta(days=30)
 
 
@@ -40,10 +49,6 @@ def point_at(settings: Settings) -> None:
     default; a proxy, or the local stand-in in tests)."""
     discord.http.Route.BASE = settings.discord_api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
-class UserError(app_commands.AppCommandError):
-    """A member's mistake: the message tells them what to do instead."""
 
 
 class LanternBot(commands.Bot):
@@ -67,18 +72,35 @@ class LanternBot(commands.Bot):
         self.notifier = Notifier(self, core.store)
         self.delivery = DeliveryWorker(self, core.store, self.notifier)
         self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()  # running ones only
         core.engine.subscribe(self._on_feed_event)
         self.tree.error(self.on_app_command_error)
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        failed = []
         for name in EXTENSIONS:
             try:
                 await self.load_extension(name)
             except Exception:
+                failed.append(name)
                 log.exception("extension %s failed to load; the others go on", name)
+        if failed:
+            # A sync replaces the whole command list: syncing now would delete the
+            # failed extensions' commands from every server until the next good start.
+            log.error(
+                "not syncing commands because %s failed to load; the commands last synced"
+                " stay in place",
+                ", ".join(failed),
+            )
+        else:
+            await self._sync_commands()
+        self._spawn(self.core.engine.run(self._stop), "feed engine")
+        self._spawn(self.delivery.run(self._stop), "delivery worker")
+        self._spawn(self._housekeeping(), "housekeeping")
+
+    async def _sync_commands(self) -> None:
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -86,16 +108,19 @@ class LanternBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("synced %d commands", len(synced))
-        self._spawn(self.core.engine.run(self._stop), "feed engine")
-        self._spawn(self.delivery.run(self._stop), "delivery worker")
-        self._spawn(self._housekeeping(), "housekeeping")
+
+    @property
+    def background_tasks(self) -> frozenset[asyncio.Task[Any]]:
+        """The bot's own tasks still running (loops, and notices being sent)."""
+        return frozenset(self._tasks)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._task_done)
-        self._tasks.append(task)
+        self._tasks.add(task)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.critical("%s stopped", task.get_name(), exc_info=exc)
 
@@ -104,7 +129,7 @@ class LanternBot(commands.Bot):
         pending in the outbox), then discord.py disconnects."""
         self._stop.set()
         if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -194,8 +219,31 @@ async def run_bot(settings: Settings, *, guild_ready_timeout: float = 2.0) -> No
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         try:
             async with bot:
-                await bot.start(settings.discord_token)
+                await login(bot, settings)
+                await bot.connect()
         except discord.LoginFailure:
             raise LanternError(
                 "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token)."
             ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise LanternError(MESSAGE_CONTENT_REFUSED) from None
+
+
+MESSAGE_CONTENT_REFUSED = (
+    "Discord refused the Message Content intent that MESSAGE_CONTENT_INTENT=true asks for:"
+    " turn it on in the Discord Developer Portal (your application > Bot > Privileged"
+    " Gateway Intents > Message Content Intent), or set MESSAGE_CONTENT_INTENT=false."
+)
+
+
+async def login(bot: LanternBot, settings: Settings) -> None:
+    """Log in, or a LanternError saying Discord could not be reached. (Once
+    connected, discord.py reconnects by itself: only the first contact is fatal.)"""
+    try:
+        await bot.login(settings.discord_token)
+    except (OSError, aiohttp.ClientError) as exc:  # refused, DNS, TLS, a timeout
+        reason = str(exc) or type(exc).__name__
+        raise LanternError(
+            f"Cannot reach Discord at {settings.discord_api_base} ({reason});"
+            " check the network, or DISCORD_API_BASE."
+        ) from None

@@ -1,5 +1,5 @@
-"""The delivery worker: drains the outbox into Discord, and tells moderators
-when something needs them.
+"""The delivery worker: drains the outbox into Discord (moderators hear about a
+channel it can't post in through bot.discord_edge.notices).
 
 Exactly-once posting rests on three things: the outbox row is written in the
 same transaction as the article; each attempt is counted *before* the send, so
@@ -12,26 +12,23 @@ retry comes later than the nonce window.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import discord
 
 from bot.clock import utcnow
 from bot.discord_edge.embeds import message_kwargs
-from bot.models import Delivery, FeedEvent
+from bot.discord_edge.notices import Notifier
+from bot.models import Delivery
 from bot.posting.content_warnings import DEFAULT_CONTENT_WARNINGS, match_warnings, matches_keywords
 from bot.posting.formatting import PostSpec, format_backlog_note, format_post
 from bot.storage import Storage
-
-if TYPE_CHECKING:
-    from bot.discord_edge.client import LanternBot
 
 log = logging.getLogger(__name__)
 
@@ -48,93 +45,16 @@ def nonce(delivery_id: int, part: str = "a") -> str:
     return f"lantern{part}{delivery_id}"
 
 
-class Notifier:
-    """Tells a guild's moderators about a problem, once per problem: in the log
-    channel, else the system channel, else a DM to whoever added the feed."""
-
-    def __init__(self, bot: LanternBot, store: Storage) -> None:
-        self.bot = bot
-        self.store = store
-
-    async def tell(self, guild_id: int, key: str, text: str, *, user_id: int | None = None) -> bool:
-        if not await self.store.remember_notice(guild_id, key, utcnow()):
-            return False
-        for destination in await self._destinations(guild_id, user_id):
-            try:
-                await destination.send(text, allowed_mentions=discord.AllowedMentions.none())
-                return True
-            except discord.HTTPException as exc:
-                log.info("notice to guild %s not delivered there: %s", guild_id, exc.status)
-        log.warning("no way to tell guild %s: %s", guild_id, key)
-        return False
-
-    async def _destinations(self, guild_id: int, user_id: int | None) -> list[Any]:
-        out: list[Any] = []
-        settings = await self.store.guild_settings(guild_id)
-        guild = self.bot.get_guild(guild_id)
-        if settings.log_channel_id:
-            channel = self.bot.get_channel(settings.log_channel_id)
-            if channel is not None:
-                out.append(channel)
-        if guild is not None and guild.system_channel is not None:
-            out.append(guild.system_channel)
-        if user_id is not None:
-            with contextlib.suppress(discord.HTTPException):
-                out.append(await self.bot.fetch_user(user_id))
-        return out
-
-    async def feed_status(self, event: FeedEvent) -> None:
-        feed = await self.store.get_feed(event.feed_id)
-        if feed is None:
-            return
-        by_guild: dict[int, int | None] = {}
-        for sub in await self.store.feed_subscriptions(feed.id):
-            by_guild.setdefault(sub.guild_id, sub.added_by)
-        name = feed.display_name
-        for guild_id, user_id in by_guild.items():
-            broken_key = f"feed:{feed.id}:broken"
-            if event.kind == "broken":
-                await self.tell(
-                    guild_id,
-                    broken_key,
-                    f"⚠️ The feed **{_plain(name)}** has been failing for a while and is marked"
-                    f" broken: {_plain(event.message or 'unknown error')}. I keep trying and"
-                    " will say when it works again.",
-                    user_id=user_id,
-                )
-            elif event.kind == "gone":
-                await self.tell(
-                    guild_id,
-                    f"feed:{feed.id}:gone",
-                    f"⚠️ The feed **{_plain(name)}** says it is gone for good (HTTP 410), so I"
-                    " stopped polling it. Remove it with `/feed remove`.",
-                    user_id=user_id,
-                )
-            # Only a guild that heard about the breakage hears about the fix.
-            elif event.kind == "recovered" and await self.store.forget_notice(guild_id, broken_key):
-                await self.store.forget_notice(guild_id, f"feed:{feed.id}:recovered")
-                await self.tell(
-                    guild_id,
-                    f"feed:{feed.id}:recovered",
-                    f"✅ The feed **{_plain(name)}** works again.",
-                    user_id=user_id,
-                )
-
-
-def _plain(text: str) -> str:
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))[:300]
-
-
 class DeliveryWorker:
     def __init__(
         self,
-        bot: LanternBot,
+        client: discord.Client,
         store: Storage,
         notifier: Notifier,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.bot = bot
+        self.client = client
         self.store = store
         self.notifier = notifier
         self.clock = clock
@@ -145,7 +65,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.bot.wait_until_ready()
+        # A start that never gets ready (a refused intent) must not hold up close().
+        await _first_of(self.client.wait_until_ready(), stop.wait())
         while not stop.is_set():
             self._wake.clear()
             due = await self.store.due_deliveries(self.clock(), limit=200)
@@ -204,7 +125,7 @@ class DeliveryWorker:
         note = format_backlog_note(d.note_skipped, feed, feed.site_url) if d.note_skipped else None
 
         try:
-            channel = self.bot.get_channel(d.channel_id) or await self.bot.fetch_channel(
+            channel = self.client.get_channel(d.channel_id) or await self.client.fetch_channel(
                 d.channel_id
             )
             if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
@@ -275,7 +196,7 @@ class DeliveryWorker:
         self, channel: discord.TextChannel | discord.ForumChannel, d: Delivery, spec: PostSpec
     ) -> tuple[int, int | None] | None:
         """After a crash mid-send: the message a previous attempt already posted."""
-        me = self.bot.user
+        me = self.client.user
         url = spec.embeds[0].url if spec.embeds else None
         after = discord.Object(discord.utils.time_snowflake(d.created_at) - 1)
         if isinstance(channel, discord.ForumChannel):
@@ -321,10 +242,17 @@ class DeliveryWorker:
             if await self.store.pause_subscription(sub.id, reason, now):
                 feed = await self.store.get_feed(sub.feed_id)
                 name = sub.name or (feed.display_name if feed else "a feed")
-                await self.notifier.tell(
-                    guild_id,
-                    f"sub:{sub.id}:paused",
-                    f"⏸️ I paused **{_plain(name)}** for <#{channel_id}>:"
-                    f" {reason}. Fix it, then run `/feed resume`.",
-                    user_id=user_id or sub.added_by,
+                await self.notifier.subscription_paused(
+                    guild_id, sub.id, name, channel_id, reason, user_id=user_id or sub.added_by
                 )
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

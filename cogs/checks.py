@@ -3,15 +3,16 @@ what a moderator typed or picked, and the channel checks done before posting."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
 
-from bot.discord_edge.client import UserError
+from bot.discord_edge.errors import UserError
 from bot.models import Feed, GuildSettings, Subscription
 from bot.posting.formatting import safe_text
 from bot.settings import Settings
+from cogs.render import human_join
 
 if TYPE_CHECKING:
     from bot.discord_edge.client import LanternBot
@@ -21,7 +22,8 @@ CHOICE_NAME_LIMIT = 100
 
 
 def lantern(interaction: discord.Interaction) -> LanternBot:
-    return interaction.client  # type: ignore[return-value]
+    """The bot an interaction came to (only LanternBot loads these cogs)."""
+    return cast("LanternBot", interaction.client)
 
 
 def guild_of(interaction: discord.Interaction) -> discord.Guild:
@@ -100,12 +102,6 @@ def check_post_channel(
             f"I can't post in {channel.mention}: I'm missing {human_join(missing)} there."
             " Give my role those permissions in the channel settings, then try again."
         )
-
-
-def human_join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # -- subscriptions -----------------------------------------------------------------------

@@ -1,0 +1,15 @@
+"""/feed: moderators subscribe channels to feeds and manage those subscriptions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.discord_edge.client import LanternBot
+
+
+async def setup(bot: LanternBot) -> None:
+    # Imported here, so importing the render module alone doesn't load discord.py.
+    from cogs.feeds.cog import Feeds
+
+    await bot.add_cog(Feeds(bot))
