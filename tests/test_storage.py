@@ -13,8 +13,9 @@ import pytest
 from bot.models import ParsedArticle, ParsedComment
 from bot.storage import FailureOutcome, SearchQuery, SuccessOutcome
 from bot.storage.sqlite import SqliteStorage
-from bot.storage.sqlite.backend import CATCH_UP_LIMIT, HASH_CHANGE_CAP
-from bot.storage.sqlite.guilds import DuplicateSubscriptionError
+from bot.feeds.rules import CATCH_UP_LIMIT, HASH_CHANGE_CAP
+from bot.errors import DuplicateSubscriptionError
+from bot.storage.errors import SchemaTooNewError, StorageError
 from bot.storage.sqlite.migrations import SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -73,7 +74,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(RuntimeError, match="newer than this Lantern"):
+    with pytest.raises(SchemaTooNewError, match="newer Lantern"):
         SqliteStorage.migrate_file(path)
 
 
@@ -135,7 +136,7 @@ async def test_failed_transaction_keeps_nothing(store: SqliteStorage) -> None:
     """The ETag and the articles are written together or not at all."""
     feed = await store.add_feed("https://example.org/feed", T0, pinned=True)
     bad = art(2, title=None)  # NOT NULL violation inside the transaction
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StorageError, match="NOT NULL"):
         await store.record_success(feed.id, ok(art(1), bad, etag='"new"'))
     stored = await store.get_feed(feed.id)
     assert stored is not None and stored.etag is None
