@@ -157,9 +157,10 @@ def quick_check(db: sqlite3.Connection, file: Path) -> None:
     finally:
         db.set_progress_handler(None, 0)
     if found != ["ok"]:
+        problems = " ".join("; ".join(found).split())[:300]
         raise DatabaseCorruptError(
-            f"{file} failed its integrity check ({'; '.join(found)[:300]}). Restore it from"
-            f" a backup; `sqlite3 {file} .recover` may save what is left."
+            f"{file} failed its integrity check ({problems}). Restore it from a backup;"
+            f" `sqlite3 {file} .recover` may save what is left."
         )
 
 
