@@ -4,7 +4,11 @@ message names the database and says what to do."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,25 +109,68 @@ async def test_a_bug_in_a_statement_is_still_a_storage_error(store: Storage) -> 
 # -- SQLite only: file permissions and `lantern db migrate` ----------------------------
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write any file")
-async def test_sqlite_opens_an_unwritable_file_read_only(tmp_path: Path) -> None:
-    """A file and folder this user can't write open read-only, by themselves."""
-    backend = SqliteBackend(tmp_path)
-    store = await backend.open()
-    await store.add_feed("https://example.org/feed", T0, pinned=True)
-    await store.close()
-    backend.path.chmod(0o444)
-    backend.tmp.chmod(0o555)
+# Opens the database at argv[1] as whoever runs it; prints what reading and writing did.
+_READER = """
+import asyncio, sys
+sys.path[:0] = sys.argv[2:]
+from bot.storage.errors import StorageError
+from bot.storage.sqlite import SqliteStorage
+from tests.storage_contract.records import T0
+
+async def main():
+    store = await SqliteStorage.open(sys.argv[1])
     try:
-        store = await backend.open()
+        print("feeds", len(await store.list_feeds()))
         try:
-            assert len(await store.list_feeds()) == 1
-            with pytest.raises(DatabaseReadOnlyError):
-                await store.add_feed("https://example.org/other", T0)
-        finally:
-            await store.close()
+            await store.add_feed("https://example.org/other", T0)
+            print("wrote")
+        except StorageError as exc:
+            print(type(exc).__name__)
     finally:
-        backend.tmp.chmod(0o755)
+        await store.close()
+
+asyncio.run(main())
+"""
+
+
+def _as_a_user_without_write_access() -> list[str]:
+    """The command running Python as a user who cannot write the test's files."""
+    if os.geteuid() != 0:
+        return [sys.executable]
+    # root writes anything: run as nobody, with a Python nobody may read
+    system = Path("/usr/bin/python3")
+    runuser = shutil.which("runuser")
+    probe = f"import sys; sys.exit(sys.version_info[:2] != {tuple(sys.version_info[:2])})"
+    if runuser is None or not system.exists() or subprocess.run(
+        [str(system), "-c", probe], check=False
+    ).returncode:
+        pytest.skip("running as root without a system Python of this version")
+    return [runuser, "-u", "nobody", "--", str(system)]
+
+
+def test_sqlite_opens_an_unwritable_file_read_only() -> None:
+    """A file and folder this user can't write open read-only: reads work, writes say so."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o755)
+        SqliteStorage.migrate_file(folder / "lantern.db")
+        db = sqlite3.connect(folder / "lantern.db")
+        db.execute("INSERT INTO feeds (url, next_poll_at, created_at) VALUES ('u', 0, 0)")
+        db.commit()
+        db.close()
+        (folder / "lantern.db").chmod(0o444)
+        folder.chmod(0o555)
+        root = Path(__file__).resolve().parents[2]
+        paths = [str(root), *(p for p in sys.path if p.endswith("site-packages"))]
+        done = subprocess.run(
+            [*_as_a_user_without_write_access(), "-c", _READER, str(folder / "lantern.db"), *paths],
+            capture_output=True, text=True, timeout=60, check=False, cwd=folder,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["feeds", "1", "DatabaseReadOnlyError"]
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 async def test_sqlite_read_only_and_outdated_asks_for_a_migration(backend: SqliteBackend) -> None:

@@ -35,7 +35,16 @@ QUICK_CHECK_SECONDS = 2.0
 
 def uri(file: Path, read_only: bool) -> str:
     """The SQLite URI for `file`; `mode=ro` never creates or writes anything."""
-    return f"file:{quote(str(file.absolute()))}?mode={'ro' if read_only else 'rwc'}"
+    base = f"file:{quote(str(file.absolute()))}?mode={'ro' if read_only else 'rwc'}"
+    if read_only and not _can_create_beside(file) and not Path(f"{file}-shm").exists():
+        # A WAL database needs its -shm file even to be read; in a folder nobody
+        # here can write, no process can be changing it, so read it as immutable.
+        return base + "&immutable=1"
+    return base
+
+
+def _can_create_beside(file: Path) -> bool:
+    return os.access(file.parent, os.W_OK | os.X_OK)
 
 
 def check_place(file: Path, *, read_only: bool) -> bool:
@@ -54,7 +63,7 @@ def check_place(file: Path, *, read_only: bool) -> bool:
     if not file.exists():
         if read_only:
             raise DatabaseUnavailableError(f"{file} does not exist yet: nothing to read.")
-        if not os.access(folder, os.W_OK | os.X_OK):
+        if not _can_create_beside(file):
             raise DatabaseUnavailableError(
                 f"Cannot create {file}: the folder {folder} is not writable by this user."
                 " Make it writable, or point DATABASE_PATH somewhere else."
@@ -69,7 +78,7 @@ def check_place(file: Path, *, read_only: bool) -> bool:
         return True
     # WAL mode writes two files beside the database: the folder must take them.
     beside = [Path(f"{file}-wal"), Path(f"{file}-shm")]
-    folder_ok = os.access(folder, os.W_OK | os.X_OK) or all(
+    folder_ok = _can_create_beside(file) or all(
         p.exists() and os.access(p, os.W_OK) for p in beside
     )
     return not (os.access(file, os.W_OK) and folder_ok)
