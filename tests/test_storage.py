@@ -3,7 +3,10 @@ contract suite (tests/storage_contract/); this file keeps what only SQLite has."
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -84,3 +87,30 @@ def test_each_driver_error_has_its_storage_error(
     translated = translate(_error(code, name, message), "data/lantern.db")
     assert type(translated) is expected
     assert "data/lantern.db" in str(translated) and message in str(translated)
+
+
+@pytest.mark.parametrize("place", ["folder", "not a database", "newer schema"])
+async def test_the_cli_says_what_is_wrong_with_the_database(tmp_path: Path, place: str) -> None:
+    """`lantern feeds list` on a bad DATABASE_PATH: one line naming it, no traceback."""
+    path = tmp_path / "lantern.db"
+    if place == "folder":
+        path.mkdir()
+    elif place == "not a database":
+        path.write_text("notes\n" * 500)
+    else:
+        db = sqlite3.connect(path)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        db.close()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FEED_"))},
+        "DATABASE_PATH": str(path),
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "feeds", "list", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)  # a hang, not a timing check
+    assert proc.returncode == 1
+    text = err.decode()
+    assert "Traceback" not in text and text.startswith("lantern: ") and str(path) in text

@@ -30,7 +30,7 @@ BUSY_TIMEOUT_SECONDS = 10.0
 # A transaction that still finds the database locked is run again from the start,
 # this many times in all, so a write waits about 3 x 10 s before it gives up.
 WRITE_ATTEMPTS = 3
-_BACKOFF_SECONDS = (0.05, 0.25, 1.0)
+_BACKOFF_SECONDS = (0.05, 0.25)  # before the 2nd and 3rd attempts, plus jitter
 
 # Primary result codes (sqlite3.h); Python 3.11 exposes them as `sqlite_errorcode`.
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = (
@@ -68,9 +68,9 @@ def translate(exc: BaseException, path: str) -> StorageError:
     detail = str(exc) or type(exc).__name__
     code = _code(exc)
     if code in (_BUSY, _LOCKED):
-        total = BUSY_TIMEOUT_SECONDS * WRITE_ATTEMPTS
         return DatabaseBusyError(
-            f"{path} stayed locked by another process for about {total:.0f} s ({detail})."
+            f"{path} stayed locked by another process through {WRITE_ATTEMPTS} tries of"
+            f" up to {BUSY_TIMEOUT_SECONDS:.0f} s each ({detail})."
             " Another Lantern (the bot, a poll, a migration) is writing to it; try again"
             " when it has finished, and run only one `lantern poll` at a time."
         )
@@ -99,6 +99,11 @@ def translate(exc: BaseException, path: str) -> StorageError:
     return StorageError(f"The database {path} failed: {detail}")
 
 
+def _closed(exc: ValueError) -> bool:
+    # aiosqlite's words for a connection that was closed underneath a call
+    return str(exc) in ("Connection closed", "no active connection")
+
+
 class _HasPath(Protocol):
     _path: str
 
@@ -120,9 +125,7 @@ def at_the_edge(
             try:
                 return await method(self, *args, **kwargs)
             except (sqlite3.Error, ValueError) as exc:
-                if isinstance(exc, ValueError) and "closed" not in str(exc) and (
-                    "no active connection" not in str(exc)
-                ):
+                if isinstance(exc, ValueError) and not _closed(exc):
                     raise  # a caller's mistake, not the driver's
                 if is_busy(exc) and attempt < WRITE_ATTEMPTS:
                     pause = _BACKOFF_SECONDS[attempt - 1] * (1 + random.random())
