@@ -181,41 +181,44 @@ class SqliteStorage(SearchQueries, GuildQueries):
     ) -> list[Feed]:
         """Feeds to poll now (every wanted feed with `all_`), longest overdue first.
         The rule is bot.feeds.rules.feed_is_due; SQL only narrows the candidates."""
-        found = await self._all(
+        due: list[Feed] = []
+        # Read lazily: candidates come most overdue first, so this stops at `limit`.
+        async with self._r.execute(
             f"SELECT f.*, {_LIVE_SUBSCRIPTIONS} AS live FROM feeds f"
             " WHERE f.status != 'gone' AND (? OR f.next_poll_at <= ?)"
             " ORDER BY f.next_poll_at, f.id",
             (int(all_), rows.ts(now)),
-        )
-        due: list[Feed] = []
-        for r in found:
-            feed = rows.to_feed(r)
-            if feed_rules.feed_is_due(
-                feed.status,
-                feed.next_poll_at,
-                now,
-                pinned=bool(r["pinned"]),
-                live_subscriptions=r["live"],
-                all_=all_,
-            ):
-                due.append(feed)
-                if len(due) >= limit:
-                    break
+        ) as cur:
+            async for r in cur:
+                feed = rows.to_feed(r)
+                if feed_rules.feed_is_due(
+                    feed.status,
+                    feed.next_poll_at,
+                    now,
+                    pinned=bool(r["pinned"]),
+                    live_subscriptions=r["live"],
+                    all_=all_,
+                ):
+                    due.append(feed)
+                    if len(due) >= limit:
+                        break
         return due
 
     async def next_poll_time(self, exclude: Sequence[int] = ()) -> datetime | None:
         """When the next wanted feed (other than `exclude`) falls due."""
         skip = set(exclude)
-        found = await self._all(
+        async with self._r.execute(
             f"SELECT f.id, f.status, f.pinned, f.next_poll_at, {_LIVE_SUBSCRIPTIONS} AS live"
             " FROM feeds f WHERE f.status != 'gone' ORDER BY f.next_poll_at, f.id"
-        )
-        for r in found:
-            wanted = feed_rules.feed_is_wanted(
-                FeedStatus(r["status"]), pinned=bool(r["pinned"]), live_subscriptions=r["live"]
-            )
-            if wanted and r["id"] not in skip:
-                return rows.req_dt(r["next_poll_at"])
+        ) as cur:
+            async for r in cur:  # soonest first: usually the first row answers
+                wanted = feed_rules.feed_is_wanted(
+                    FeedStatus(r["status"]),
+                    pinned=bool(r["pinned"]),
+                    live_subscriptions=r["live"],
+                )
+                if wanted and r["id"] not in skip:
+                    return rows.req_dt(r["next_poll_at"])
         return None
 
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:

@@ -308,7 +308,7 @@ class GuildQueries(rows.Connections):
         """Pending deliveries to send now, per channel in publication order; the
         hold-back rule is bot.posting.rules.due_now."""
         found = await self._all(
-            "SELECT d.id, d.next_attempt_at, d.article_id, s.channel_id, a.published_at"
+            "SELECT d.*, s.channel_id, s.guild_id, a.published_at AS article_published_at"
             " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id"
             " JOIN articles a ON a.id = d.article_id"
             " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
@@ -319,25 +319,18 @@ class GuildQueries(rows.Connections):
             "   WHERE d3.status = 'pending' AND d3.next_attempt_at <= ?)",
             (rows.ts(now),),
         )
+        by_id = {r["id"]: r for r in found}
         pending = [
             posting_rules.Pending(
                 delivery_id=r["id"],
                 channel_id=r["channel_id"],
-                published_at=rows.req_dt(r["published_at"]),
+                published_at=rows.req_dt(r["article_published_at"]),
                 article_id=r["article_id"],
                 next_attempt_at=rows.req_dt(r["next_attempt_at"]),
             )
             for r in found
         ]
-        ids = posting_rules.due_now(pending, now, limit)
-        if not ids:
-            return []
-        by_id: dict[int, Delivery] = {}
-        for chunk in rows.chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for r in await self._all(f"{_DELIVERY_SELECT} WHERE d.id IN ({marks})", chunk):
-                by_id[r["id"]] = rows.to_delivery(r)
-        return [by_id[i] for i in ids if i in by_id]
+        return [rows.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
 
     async def next_delivery_time(self) -> datetime | None:
         row = await self._one(
