@@ -114,3 +114,28 @@ async def test_the_cli_says_what_is_wrong_with_the_database(tmp_path: Path, plac
     assert proc.returncode == 1
     text = err.decode()
     assert "Traceback" not in text and text.startswith("lantern: ") and str(path) in text
+
+
+async def test_a_poll_waits_out_another_process_holding_the_write_lock(tmp_path: Path) -> None:
+    """`lantern poll --once --all` facing an 8 s write lock waits, stores, exits 0."""
+    from tests.feedserver import FeedServer, numbered_items, rss
+    from tests.storage_contract.conftest import SqliteBackend
+    from tests.test_cli import Cli
+
+    server = await FeedServer().start()
+    try:
+        cli = Cli(tmp_path)
+        server.serve("/feed", rss(numbered_items(0, 2), title="Sober Blog"))
+        assert (await cli("feeds", "add", server.url("/feed"))).code == 0
+        server.serve("/feed", rss(numbered_items(0, 3), title="Sober Blog"))
+        holder = SqliteBackend(tmp_path)
+        holder.path = tmp_path / "data" / "lantern.db"
+        async with holder.write_lock_held(8.0, "https://example.org/theirs") as theirs:
+            polled = await cli("poll", "--once", "--all")
+            await theirs
+        assert polled.code == 0, polled.err
+        assert "1 new articles, 0 failed" in polled.out and "Traceback" not in polled.err
+        listed = await cli("feeds", "list")
+        assert "https://example.org/theirs" in listed.out  # the other write is kept too
+    finally:
+        await server.close()
