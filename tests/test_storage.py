@@ -139,3 +139,17 @@ async def test_a_poll_waits_out_another_process_holding_the_write_lock(tmp_path:
         assert "https://example.org/theirs" in listed.out  # the other write is kept too
     finally:
         await server.close()
+
+
+async def test_open_store_names_a_database_folder_it_cannot_create(tmp_path: Path) -> None:
+    """DATABASE_PATH under a file: DatabaseUnavailableError naming the path."""
+    from bot.runtime import open_store
+    from bot.settings import Settings
+
+    (tmp_path / "notes").write_text("a file, not a folder")
+    path = tmp_path / "notes" / "data" / "lantern.db"
+    settings = Settings.defaults(discord_token="x", database_path=path)
+    with pytest.raises(DatabaseUnavailableError, match="Cannot create the folder") as caught:
+        async with open_store(settings):
+            pass
+    assert str(path) in str(caught.value)
