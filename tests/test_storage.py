@@ -153,3 +153,27 @@ async def test_open_store_names_a_database_folder_it_cannot_create(tmp_path: Pat
         async with open_store(settings):
             pass
     assert str(path) in str(caught.value)
+
+
+async def test_a_big_poll_in_several_transactions_keeps_the_etag_for_last(
+    store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunked ingest: a failure midway keeps the old ETag; the retry queues each once."""
+    from bot.storage.sqlite import backend
+
+    monkeypatch.setattr(backend, "INGEST_CHUNK", 3)
+    feed = await store.add_feed("https://example.org/feed", T0)
+    await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0, backlog=0)
+    good = [art(n) for n in range(8)]
+    broken = [*good[:4], art(4, title=None), *good[5:]]  # the second transaction fails
+    with pytest.raises(StorageError):
+        await store.record_success(feed.id, ok(*broken, etag='"new"'))
+    stored = await store.get_feed(feed.id)
+    assert stored is not None and stored.etag is None
+    assert await store.count_articles() == 3  # the first transaction stands
+    retried = await store.record_success(feed.id, ok(*good, etag='"new"'))
+    assert len(retried.new_ids) == 5 and retried.unchanged == 3
+    stored = await store.get_feed(feed.id)
+    assert stored is not None and stored.etag == '"new"'
+    due = await store.due_deliveries(T0)
+    assert len(due) == len({d.article_id for d in due}) == 8

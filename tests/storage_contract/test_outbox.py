@@ -133,3 +133,27 @@ async def test_resume_posts_only_what_arrived_while_paused(store: Storage) -> No
     due = await store.due_deliveries(T0)
     titles = [a.title for a in await store.get_articles([d.article_id for d in due])]
     assert titles == ["Article 4", "Article 5"]
+
+
+async def test_a_very_large_poll_posts_like_a_small_one(store: Storage) -> None:
+    """1,100 new articles at once: all stored in order, the newest few posted once."""
+    feed = await store.add_feed("https://example.org/feed", T0)
+    await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0, backlog=0)
+    burst = [art(n) for n in range(1100)]
+    first = await store.record_success(feed.id, ok(*burst[:1000], etag='"big"'))
+    assert len(first.new_ids) == 1000 and list(first.new_ids) == sorted(first.new_ids)
+    stored = await store.get_feed(feed.id)
+    assert stored is not None and stored.etag == '"big"'
+    again = await store.record_success(feed.id, ok(*reversed(burst)))
+    assert len(again.new_ids) == 100 and again.unchanged == 1000
+    due = await store.due_deliveries(T0, limit=100)
+    titles = [a.title for a in await store.get_articles([d.article_id for d in due])]
+    # each poll posts its own newest ones, with a note counting the rest
+    newest = [f"Article {n}" for end in (1000, 1100) for n in range(end - CATCH_UP_LIMIT, end)]
+    assert titles == newest
+    assert sorted(d.note_skipped for d in due if d.note_skipped) == [
+        100 - CATCH_UP_LIMIT,
+        1000 - CATCH_UP_LIMIT,
+    ]
+    for d in due:
+        assert len(await store.deliveries_for_article(d.article_id)) == 1

@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,12 @@ from bot.storage.protocol import (
     SuccessOutcome,
 )
 from bot.storage.sqlite import files, rows
-from bot.storage.sqlite.edge import BUSY_TIMEOUT_SECONDS, translate, wrap_public_methods
+from bot.storage.sqlite.edge import (
+    BUSY_TIMEOUT_SECONDS,
+    at_the_edge,
+    translate,
+    wrap_public_methods,
+)
 from bot.storage.sqlite.guilds import GuildQueries
 from bot.storage.sqlite.search import SearchQueries
 
@@ -224,7 +230,71 @@ class SqliteStorage(SearchQueries, GuildQueries):
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
         """Store a successful poll: caching info, feed metadata and articles in ONE
         transaction, so a crash can never keep the new ETag but lose the articles.
-        New articles get an outbox row for every live subscription to the feed."""
+        New articles get an outbox row for every live subscription to the feed.
+
+        A poll of more than INGEST_CHUNK articles is written in several short
+        transactions (other processes wait for each, not for all), the caching info
+        in the last one: a crash in between refetches, and what was stored already
+        is not queued again. What gets posted is decided for the whole poll first."""
+        articles = outcome.articles or ()
+        if len(articles) <= INGEST_CHUNK:
+            done = await self._ingest(feed_id, outcome, articles, final=True, posting=None)
+            return done or IngestResult((), (), 0, recovered=False)
+        posting = await self._plan_posting(feed_id, articles, outcome.now)
+        parts = list(rows.chunks(articles, INGEST_CHUNK))
+        results: list[IngestResult] = []
+        for n, part in enumerate(parts):
+            done = await self._ingest(
+                feed_id, outcome, tuple(part), final=n == len(parts) - 1, posting=posting
+            )
+            if done is None:  # the feed was deleted meanwhile
+                return IngestResult((), (), 0, recovered=False)
+            results.append(done)
+        return IngestResult(
+            tuple(i for r in results for i in r.new_ids),
+            tuple(i for r in results for i in r.updated_ids),
+            sum(r.unchanged for r in results),
+            recovered=results[-1].recovered,
+        )
+
+    async def _plan_posting(
+        self, feed_id: int, articles: Sequence[ParsedArticle], now: datetime
+    ) -> _Posting:
+        """Which of a big poll's new articles are posted (bot.feeds.rules.catch_up),
+        decided once for the poll, as the single-transaction path decides it."""
+        known: set[str] = set()
+        keys = [a.key for a in articles]
+        for chunk in rows.chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            found = await self._all(
+                f"SELECT key FROM articles WHERE feed_id = ? AND key IN ({marks})",
+                (feed_id, *chunk),
+            )
+            known.update(r[0] for r in found)
+        arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
+        when = {  # the first of duplicate keys is the one stored
+            a.key: rows.ts(a.published) or rows.ts(a.updated) or rows.ts(now)
+            for a in reversed(articles)
+        }
+        fresh = [k for k in arrival if k not in known]
+        # Publication order, then arrival order (the order ids are given in).
+        ordered = sorted(fresh, key=lambda k: (when[k] or 0, arrival[k]))
+        plan = feed_rules.catch_up(range(len(ordered)))
+        post = [ordered[i] for i in plan.post]
+        return _Posting(frozenset(post), post[0] if post else None, plan.skipped)
+
+    @at_the_edge
+    async def _ingest(
+        self,
+        feed_id: int,
+        outcome: SuccessOutcome,
+        articles: tuple[ParsedArticle, ...],
+        *,
+        final: bool,
+        posting: _Posting | None,
+    ) -> IngestResult | None:
+        """One write transaction of a poll; `final` also stores the caching info.
+        None when the feed does not exist."""
         now = rows.ts(outcome.now)
         new_ids: list[int] = []
         updated_ids: list[int] = []
@@ -233,38 +303,12 @@ class SqliteStorage(SearchQueries, GuildQueries):
             async with db.execute("SELECT status FROM feeds WHERE id = ?", (feed_id,)) as cur:
                 row = await cur.fetchone()
             if row is None:
-                return IngestResult((), (), 0, recovered=False)
+                return None
             recovered = row["status"] == FeedStatus.BROKEN
-            meta = outcome.meta or FeedMeta(None, None, None)
-            await db.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,"
-                " title = coalesce(?, title), site_url = coalesce(?, site_url),"
-                " icon_url = coalesce(?, icon_url), status = ?,"
-                " error_count = 0, last_error = NULL, first_error_at = NULL,"
-                " last_success_at = ?, next_poll_at = ? WHERE id = ?",
-                (
-                    outcome.etag,
-                    outcome.last_modified,
-                    outcome.body_hash,
-                    meta.title,
-                    meta.site_url,
-                    meta.icon_url,
-                    FeedStatus.ACTIVE.value,
-                    now,
-                    rows.ts(outcome.next_poll_at),
-                    feed_id,
-                ),
-            )
-            if outcome.new_url:
-                # A permanent redirect moved the feed; keep the old URL if another
-                # feed row already has the new one (they merge only by hand).
-                await db.execute(
-                    "UPDATE feeds SET url = ? WHERE id = ?"
-                    " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
-                    (outcome.new_url, feed_id, outcome.new_url),
-                )
-            if outcome.articles:
-                keys = [a.key for a in outcome.articles]
+            if final:
+                await _store_feed_success(db, feed_id, outcome)
+            if articles:
+                keys = [a.key for a in articles]
                 stored: dict[str, feed_rules.StoredVersion] = {}
                 for chunk in rows.chunks(keys, 500):
                     marks = ",".join("?" * len(chunk))
@@ -281,7 +325,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                                 hash_changes=r["hash_changes"],
                                 comment_count=r["comment_count"],
                             )
-                plan = feed_rules.plan_ingest(outcome.articles, stored)
+                plan = feed_rules.plan_ingest(articles, stored)
                 unchanged = plan.unchanged
                 # Batched: a poll is a handful of statements, not one per article.
                 new_ids = await _insert_articles(db, feed_id, plan.fresh, now)
@@ -291,8 +335,21 @@ class SqliteStorage(SearchQueries, GuildQueries):
                     "UPDATE articles SET comment_count = ? WHERE id = ?",
                     [(count, aid) for aid, count in plan.comment_counts],
                 )
-                if new_ids:
+                if new_ids and posting is None:
                     await self._queue_deliveries(db, feed_id, new_ids, now)
+                elif new_ids and posting is not None:
+                    # Under the write lock the fresh ones were all inserted: ids align.
+                    by_key = dict(zip((a.key for a in plan.fresh), new_ids, strict=True))
+                    await _queue_rows(
+                        db,
+                        feed_id,
+                        [
+                            (aid, posting.skipped if key == posting.note_key else 0)
+                            for key, aid in by_key.items()
+                            if key in posting.post_keys
+                        ],
+                        now,
+                    )
         return IngestResult(tuple(new_ids), tuple(updated_ids), unchanged, recovered=recovered)
 
     @staticmethod
@@ -307,22 +364,9 @@ class SqliteStorage(SearchQueries, GuildQueries):
             tuple(article_ids),
         ) as cur:
             ordered = [r[0] async for r in cur]
-        async with db.execute(
-            "SELECT s.id FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
-            " WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL",
-            (feed_id,),
-        ) as cur:
-            subscription_ids = [r[0] async for r in cur]
         plan = feed_rules.catch_up(ordered)
-        await db.executemany(
-            "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
-            " created_at, note_skipped) VALUES (?, ?, ?, ?, ?)",
-            [
-                (sub_id, aid, now, now, plan.skipped if n == 0 else 0)
-                for sub_id in subscription_ids
-                for n, aid in enumerate(plan.post)
-            ],
-        )
+        rows_ = [(aid, plan.skipped if n == 0 else 0) for n, aid in enumerate(plan.post)]
+        await _queue_rows(db, feed_id, rows_, now)
 
     async def record_failure(self, feed_id: int, outcome: FailureOutcome) -> Feed | None:
         """Count a failed poll; the new status is bot.feeds.rules.status_after_failure
@@ -466,6 +510,71 @@ class SqliteStorage(SearchQueries, GuildQueries):
     async def count_comments(self, article_id: int) -> int:
         row = await self._one("SELECT count(*) FROM comments WHERE article_id = ?", (article_id,))
         return 0 if row is None else int(row[0])
+
+
+# A poll of more articles than this is written in several transactions.
+INGEST_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Posting:
+    """What a big poll posts, decided before its transactions."""
+
+    post_keys: frozenset[str]
+    note_key: str | None  # the oldest posted article carries the note...
+    skipped: int  # ...counting the new ones left unposted
+
+
+async def _store_feed_success(
+    db: aiosqlite.Connection, feed_id: int, outcome: SuccessOutcome
+) -> None:
+    meta = outcome.meta or FeedMeta(None, None, None)
+    await db.execute(
+        "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,"
+        " title = coalesce(?, title), site_url = coalesce(?, site_url),"
+        " icon_url = coalesce(?, icon_url), status = ?,"
+        " error_count = 0, last_error = NULL, first_error_at = NULL,"
+        " last_success_at = ?, next_poll_at = ? WHERE id = ?",
+        (
+            outcome.etag,
+            outcome.last_modified,
+            outcome.body_hash,
+            meta.title,
+            meta.site_url,
+            meta.icon_url,
+            FeedStatus.ACTIVE.value,
+            rows.ts(outcome.now),
+            rows.ts(outcome.next_poll_at),
+            feed_id,
+        ),
+    )
+    if outcome.new_url:
+        # A permanent redirect moved the feed; keep the old URL if another
+        # feed row already has the new one (they merge only by hand).
+        await db.execute(
+            "UPDATE feeds SET url = ? WHERE id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+            (outcome.new_url, feed_id, outcome.new_url),
+        )
+
+
+async def _queue_rows(
+    db: aiosqlite.Connection, feed_id: int, posts: Sequence[tuple[int, int]], now: int | None
+) -> None:
+    """(article id, note_skipped) outbox rows for every live subscription of the feed."""
+    if not posts:
+        return
+    async with db.execute(
+        "SELECT s.id FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
+        " WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL",
+        (feed_id,),
+    ) as cur:
+        subscription_ids = [r[0] async for r in cur]
+    await db.executemany(
+        "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
+        " created_at, note_skipped) VALUES (?, ?, ?, ?, ?)",
+        [(sub_id, aid, now, now, note) for sub_id in subscription_ids for aid, note in posts],
+    )
 
 
 _INSERT_ARTICLE = (
