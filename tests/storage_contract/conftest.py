@@ -14,9 +14,9 @@ import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -47,7 +47,8 @@ class SqliteBackend:
         self.path = tmp / "lantern.db"
 
     async def open(self, **options: Any) -> Storage:
-        """A store on this backend's database (created on first use)."""
+        """A store on this backend's database (created on first use); options go to
+        SqliteStorage.open (`busy_timeout`)."""
         return await SqliteStorage.open(self.path, **options)
 
     @asynccontextmanager
@@ -119,7 +120,30 @@ class SqliteBackend:
         await w.execute(f"PRAGMA max_page_count = {pages}")
 
 
-Backend = SqliteBackend
+class Backend(Protocol):
+    """What the contract tests need of a backend besides the Storage protocol."""
+
+    name: str
+    path: Path  # where the database lives (a file for SQLite; a label elsewhere)
+
+    async def open(self, **options: Any) -> Storage:
+        """A store on this backend's database. `busy_timeout` (seconds) bounds
+        one wait for another connection's write lock."""
+        ...
+
+    def write_lock_held(
+        self, seconds: float, url: str
+    ) -> AbstractAsyncContextManager[asyncio.Task[None]]: ...
+    def make_folder(self) -> None: ...
+    def make_unreachable(self) -> None: ...
+    def make_not_a_database(self) -> None: ...
+    def make_newer_schema(self) -> None: ...
+    async def make_corrupt(self) -> None: ...
+    async def open_read_only(self) -> Storage: ...
+    async def fill_disk(self, store: Storage) -> None: ...
+
+
+# Adding a backend is one line here (and its class above).
 BACKENDS: dict[str, Callable[[Path], Backend]] = {
     "sqlite": SqliteBackend,
 }

@@ -173,8 +173,9 @@ def test_sqlite_opens_an_unwritable_file_read_only() -> None:
         shutil.rmtree(folder)
 
 
-async def test_sqlite_read_only_and_outdated_asks_for_a_migration(backend: SqliteBackend) -> None:
+async def test_sqlite_read_only_and_outdated_asks_for_a_migration(tmp_path: Path) -> None:
     """An old schema that cannot be upgraded here says to run `lantern db migrate`."""
+    backend = SqliteBackend(tmp_path)
     db = sqlite3.connect(backend.path)
     db.execute("PRAGMA user_version = 0")
     db.execute("CREATE TABLE something (x)")
@@ -183,8 +184,9 @@ async def test_sqlite_read_only_and_outdated_asks_for_a_migration(backend: Sqlit
         await SqliteStorage.open(backend.path, read_only=True)
 
 
-def test_sqlite_migrate_file_reports_the_versions(backend: SqliteBackend) -> None:
+def test_sqlite_migrate_file_reports_the_versions(tmp_path: Path) -> None:
     """`lantern db migrate` upgrades once, then finds nothing to do."""
+    backend = SqliteBackend(tmp_path)
     assert SqliteStorage.migrate_file(backend.path) == (0, SCHEMA_VERSION)
     assert SqliteStorage.migrate_file(backend.path) == (SCHEMA_VERSION, SCHEMA_VERSION)
     backend.make_newer_schema()
