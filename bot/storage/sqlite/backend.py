@@ -3,6 +3,11 @@
 One write connection (transactions serialized by a lock) and one read
 connection, so searches never queue behind a poll's writes (WAL mode lets the
 reader see the last committed state). Rows leave this module as dataclasses.
+
+Around every public method, edge.py turns driver errors into StorageError and
+runs a transaction that found the file locked again; files.py checks and
+upgrades the file at open. The rules applied here (which feeds are due, caps,
+the per-channel hold-back) are bot.feeds.rules and bot.posting.rules.
 """
 
 from __future__ import annotations
