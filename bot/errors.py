@@ -39,4 +39,9 @@ class InvalidSearchQueryError(LanternError):
 
 
 class NotFoundError(LanternError):
-    """A named feed, subscription or article does not exist."""
+    """A named feed, subscription or article does not exist (storage raises it
+    when asked to change a record that is gone)."""
+
+
+class DuplicateSubscriptionError(LanternError):
+    """The channel already receives this feed (`Storage.add_subscription`)."""

@@ -5,6 +5,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+# The values are the strings stored in the database (and compared against
+# before these enums existed): never rename one without a migration.
+class FeedStatus(StrEnum):
+    ACTIVE = "active"
+    BROKEN = "broken"  # failures lasted longer than FEED_BROKEN_AFTER
+    GONE = "gone"  # HTTP 410 or removed by hand: never polled again
+
+
+class PostStyle(StrEnum):
+    FULL = "full"  # an embed with the summary
+    COMPACT = "compact"  # one line with the link
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"  # filtered out, or arrived while paused
+    FAILED = "failed"  # gave up after retries
+
+
+class FeedEventKind(StrEnum):
+    ARTICLES = "articles"
+    UPDATED = "updated"
+    BROKEN = "broken"
+    RECOVERED = "recovered"
+    GONE = "gone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +83,7 @@ class Feed:
     etag: str | None
     last_modified: str | None
     body_hash: str | None
-    status: str  # 'active' | 'broken' | 'gone'
+    status: FeedStatus
     error_count: int
     last_error: str | None
     first_error_at: datetime | None
@@ -115,7 +144,7 @@ class Subscription:
     exclude: tuple[str, ...]
     mention_role_id: int | None
     threads: bool
-    style: str  # 'full' | 'compact'
+    style: PostStyle
     added_by: int | None
     created_at: datetime
 
@@ -127,7 +156,7 @@ class Delivery:
     article_id: int
     channel_id: int
     guild_id: int
-    status: str  # 'pending' | 'sent' | 'skipped' | 'failed'
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime
     message_id: int | None
@@ -153,7 +182,7 @@ class GuildSettings:
 class FeedEvent:
     """What the scheduler tells the Discord side. It never posts itself."""
 
-    kind: str  # 'articles' | 'broken' | 'recovered' | 'gone'
+    kind: FeedEventKind
     feed_id: int
     article_ids: tuple[int, ...] = field(default=())
     message: str | None = None

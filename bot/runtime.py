@@ -11,6 +11,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import ParserPool
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.storage.errors import DatabaseUnavailableError
 from bot.storage.sqlite import SqliteStorage
 
 
@@ -25,7 +26,13 @@ class Core:
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Storage]:
-    settings.ensure_database_dir()
+    try:
+        settings.ensure_database_dir()
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            f"Cannot create the folder for DATABASE_PATH {settings.database_path}:"
+            f" {exc.strerror or exc}. Create it, or point DATABASE_PATH somewhere else."
+        ) from None
     # The one place that picks the backend; everything else sees `Storage`.
     store: Storage = await SqliteStorage.open(settings.database_path)
     try:

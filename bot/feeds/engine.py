@@ -24,7 +24,7 @@ from bot.clock import utcnow
 from bot.errors import FetchError, LanternError, NotAFeedError
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParserPool
-from bot.models import Feed, FeedEvent, ParsedFeed
+from bot.models import Feed, FeedEvent, FeedEventKind, ParsedFeed
 from bot.settings import Settings
 from bot.storage import FailureOutcome, FeedMeta, Storage, SuccessOutcome
 
@@ -215,11 +215,11 @@ class FeedEngine:
             ),
         )
         if ingest.recovered:
-            self._emit(FeedEvent("recovered", feed.id))
+            self._emit(FeedEvent(FeedEventKind.RECOVERED, feed.id))
         if ingest.new_ids or ingest.updated_ids:
-            self._emit(FeedEvent("articles", feed.id, ingest.new_ids))
+            self._emit(FeedEvent(FeedEventKind.ARTICLES, feed.id, ingest.new_ids))
         if ingest.updated_ids:
-            self._emit(FeedEvent("updated", feed.id, ingest.updated_ids))
+            self._emit(FeedEvent(FeedEventKind.UPDATED, feed.id, ingest.updated_ids))
         outcome = "new" if ingest.new_ids else "updated" if ingest.updated_ids else "unchanged"
         return PollReport(feed, outcome, len(ingest.new_ids), len(ingest.updated_ids))
 
@@ -238,7 +238,7 @@ class FeedEngine:
             ),
         )
         if ingest.recovered:
-            self._emit(FeedEvent("recovered", feed.id))
+            self._emit(FeedEvent(FeedEventKind.RECOVERED, feed.id))
         return PollReport(feed, outcome)
 
     async def _store_failure(self, feed: Feed, now: datetime, exc: LanternError) -> PollReport:
@@ -258,9 +258,9 @@ class FeedEngine:
         )
         if updated is not None and updated.status != feed.status:
             if updated.status == "gone":
-                self._emit(FeedEvent("gone", feed.id, message=message))
+                self._emit(FeedEvent(FeedEventKind.GONE, feed.id, message=message))
             elif updated.status == "broken":
-                self._emit(FeedEvent("broken", feed.id, message=message))
+                self._emit(FeedEvent(FeedEventKind.BROKEN, feed.id, message=message))
         return PollReport(updated or feed, "gone" if gone else "error", error=message)
 
     # -- comments ----------------------------------------------------------------------

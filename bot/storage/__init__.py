@@ -3,10 +3,12 @@ protocol (protocol.py); each backend is a sub-package (sqlite/), picked only
 in bot/runtime.py."""
 
 from bot.storage.protocol import (
+    KEEP,
     Discussion,
     FailureOutcome,
     FeedMeta,
     IngestResult,
+    Keep,
     SearchHit,
     SearchQuery,
     Storage,
@@ -14,10 +16,12 @@ from bot.storage.protocol import (
 )
 
 __all__ = [
+    "KEEP",
     "Discussion",
     "FailureOutcome",
     "FeedMeta",
     "IngestResult",
+    "Keep",
     "SearchHit",
     "SearchQuery",
     "Storage",

@@ -2,8 +2,10 @@
 
 `Storage` is deliberately narrow: each method is one unit of work (usually one
 transaction) named in domain terms, so a PostgreSQL backend can implement it
-without the core ever seeing SQL. SqliteStorage (bot/storage/sqlite.py) is the
-embedded default.
+without the core ever seeing SQL. SqliteStorage (bot/storage/sqlite/) is the
+embedded default. The rules the methods apply (which feeds are due, catch-up and
+hash-churn caps, the per-channel hold-back) live in bot/feeds/rules.py and
+bot/posting/rules.py, so every backend applies the same ones.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from enum import Enum
+from typing import Final, Literal, Protocol
 
 from bot.models import (
     Article,
@@ -21,6 +24,7 @@ from bot.models import (
     GuildSettings,
     ParsedArticle,
     ParsedComment,
+    PostStyle,
     Subscription,
 )
 
@@ -128,33 +132,115 @@ class LinkMention:
 # -- the interface ------------------------------------------------------------------
 
 
+class Keep(Enum):
+    """The type of KEEP: an `update_*` argument left as stored."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+# Errors. Every method may raise StorageError (bot/storage/errors.py); the ones a
+# caller should expect of any method are:
+#   DatabaseBusyError      another process kept the write lock past the busy
+#                          timeout, even after the transaction was run again
+#   DatabaseReadOnlyError  a write on a store opened read-only
+#   DiskFullError          a write found the disk full (nothing was written)
+#   DatabaseCorruptError   the file turned out damaged while in use
+# A method's docstring names only what it raises beyond these. Nothing else
+# (no driver error) leaves a backend. Writes are atomic: when a method raises,
+# nothing of it was stored. Times are aware UTC datetimes, in and out.
+
+
 class FeedStore(Protocol):
-    async def add_feed(self, url: str, now: datetime, *, pinned: bool = False) -> Feed: ...
-    async def get_feed(self, feed_id: int) -> Feed | None: ...
-    async def feed_by_url(self, url: str) -> Feed | None: ...
-    async def list_feeds(self) -> list[Feed]: ...
-    async def feed_article_counts(self) -> dict[int, int]: ...
-    async def remove_feed(self, feed_id: int) -> None: ...
-    async def unpin_feed(self, feed_id: int) -> None: ...
+    async def add_feed(self, url: str, now: datetime, *, pinned: bool = False) -> Feed:
+        """The feed for `url`, created (due at `now`) if it is new. `pinned` marks it
+        as a maintainer's feed, polled without subscribers; it never unpins."""
+        ...
+
+    async def get_feed(self, feed_id: int) -> Feed | None:
+        """The feed, or None if there is no such id."""
+        ...
+
+    async def feed_by_url(self, url: str) -> Feed | None:
+        """The feed stored under exactly `url`, or None."""
+        ...
+
+    async def list_feeds(self) -> list[Feed]:
+        """Every feed, gone ones included, by id."""
+        ...
+
+    async def feed_article_counts(self) -> dict[int, int]:
+        """Stored articles per feed id (feeds without articles are left out)."""
+        ...
+
+    async def remove_feed(self, feed_id: int) -> None:
+        """Delete a feed with its articles, comments, subscriptions and outbox rows.
+        An unknown id is not an error."""
+        ...
+
+    async def unpin_feed(self, feed_id: int) -> None:
+        """Stop polling the feed for its own sake (subscriptions still keep it polled)."""
+        ...
+
     async def due_feeds(
         self, now: datetime, limit: int = 1000, *, all_: bool = False
-    ) -> list[Feed]: ...
-    async def next_poll_time(self, exclude: Sequence[int] = ()) -> datetime | None: ...
-    async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult: ...
-    async def record_failure(self, feed_id: int, outcome: FailureOutcome) -> Feed | None: ...
+    ) -> list[Feed]:
+        """At most `limit` feeds to poll now, longest overdue first (then by id):
+        bot.feeds.rules.feed_is_due (every wanted feed with `all_`)."""
+        ...
+
+    async def next_poll_time(self, exclude: Sequence[int] = ()) -> datetime | None:
+        """When the next wanted feed (other than `exclude`) falls due; None if none is."""
+        ...
+
+    async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
+        """Store a successful poll in one transaction: caching headers, metadata, the
+        articles (sorted by bot.feeds.rules.plan_ingest) and, for new articles, one
+        outbox row per live (unpaused, guild still joined) subscription, capped by
+        bot.feeds.rules.catch_up. An article is new once per feed: polling the same
+        entries again never queues them again. An unknown feed stores nothing and
+        returns an empty result. `new_ids` follow the order of `outcome.articles`."""
+        ...
+
+    async def record_failure(self, feed_id: int, outcome: FailureOutcome) -> Feed | None:
+        """Count a failed poll and set the status of bot.feeds.rules.status_after_failure.
+        Returns the updated feed, or None for an unknown id."""
+        ...
 
 
 class ArticleStore(Protocol):
-    async def get_article(self, article_id: int) -> Article | None: ...
-    async def get_articles(self, article_ids: Iterable[int]) -> list[Article]: ...
+    async def get_article(self, article_id: int) -> Article | None:
+        """The article, or None."""
+        ...
+
+    async def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
+        """The articles that exist, in the order of `article_ids` (missing ids left out)."""
+        ...
+
     async def latest_articles(
         self, limit: int = 10, *, feed_id: int | None = None, guild_id: int | None = None
-    ) -> list[Article]: ...
-    async def count_articles(self) -> int: ...
+    ) -> list[Article]:
+        """The newest articles by publication time (then id), newest first, within a
+        feed and/or a guild's feeds (its search scope: only feeds it subscribed to)."""
+        ...
+
+    async def count_articles(self) -> int:
+        """How many articles are stored in all."""
+        ...
+
     async def comment_polls_due(
         self, now: datetime, published_since: datetime, limit: int = 100
-    ) -> list[Article]: ...
-    async def comments_cache(self, article_id: int) -> tuple[str | None, str | None]: ...
+    ) -> list[Article]:
+        """Articles published since `published_since` with a comments feed due by
+        `now` (feeds not gone), the longest overdue first."""
+        ...
+
+    async def comments_cache(self, article_id: int) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) of the article's last comments poll; (None, None)
+        if unknown."""
+        ...
+
     async def record_comments(
         self,
         article_id: int,
@@ -163,10 +249,23 @@ class ArticleStore(Protocol):
         next_poll_at: datetime,
         etag: str | None = None,
         last_modified: str | None = None,
-    ) -> int: ...
-    async def comments_for(self, article_id: int, limit: int = 3) -> list[Comment]: ...
-    async def count_comments(self, article_id: int) -> int: ...
-    async def comment_counts(self, article_ids: Sequence[int]) -> dict[int, int]: ...
+    ) -> int:
+        """Store a comments poll (None: unchanged or failed, only reschedule).
+        Comments are keyed per article: a known key is updated, never duplicated.
+        Returns how many were new."""
+        ...
+
+    async def comments_for(self, article_id: int, limit: int = 3) -> list[Comment]:
+        """The article's newest stored comments, newest first."""
+        ...
+
+    async def count_comments(self, article_id: int) -> int:
+        """How many comments of the article are stored."""
+        ...
+
+    async def comment_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """Stored comments per article id (articles without any are left out)."""
+        ...
 
 
 class GuildStore(Protocol):
@@ -180,58 +279,186 @@ class GuildStore(Protocol):
         name: str | None = None,
         backlog: int = 1,
         added_by: int | None = None,
-    ) -> Subscription: ...
-    async def get_subscription(self, subscription_id: int) -> Subscription | None: ...
-    async def guild_subscriptions(self, guild_id: int) -> list[Subscription]: ...
-    async def feed_subscriptions(self, feed_id: int) -> list[Subscription]: ...
-    async def channel_subscriptions(self, channel_id: int) -> list[Subscription]: ...
-    async def subscribed_guilds(self) -> set[int]: ...
+    ) -> Subscription:
+        """Subscribe a channel to a feed and queue the feed's `backlog` newest
+        articles for it. The feed joins the guild's search scope for good, and a
+        guild marked removed counts as joined again. Raises
+        DuplicateSubscriptionError when the channel already receives the feed."""
+        ...
 
-    async def count_subscriptions(self, guild_id: int) -> int: ...
-    async def update_subscription(self, subscription_id: int, **changes: Any) -> Subscription: ...
-    async def remove_subscription(self, subscription_id: int) -> None: ...
+    async def get_subscription(self, subscription_id: int) -> Subscription | None:
+        """The subscription, or None."""
+        ...
+
+    async def guild_subscriptions(self, guild_id: int) -> list[Subscription]:
+        """The guild's subscriptions, by id."""
+        ...
+
+    async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
+        """Every subscription to the feed, across guilds, by id."""
+        ...
+
+    async def channel_subscriptions(self, channel_id: int) -> list[Subscription]:
+        """The channel's subscriptions, by id."""
+        ...
+
+    async def subscribed_guilds(self) -> set[int]:
+        """Guilds with subscriptions that the bot is not known to have left."""
+        ...
+
+    async def count_subscriptions(self, guild_id: int) -> int:
+        """How many subscriptions the guild has (paused ones included)."""
+        ...
+
+    async def update_subscription(
+        self,
+        subscription_id: int,
+        *,
+        channel_id: int | Keep = KEEP,
+        name: str | Keep | None = KEEP,
+        backlog: int | Keep = KEEP,
+        include: Sequence[str] | Keep = KEEP,
+        exclude: Sequence[str] | Keep = KEEP,
+        mention_role_id: int | Keep | None = KEEP,
+        threads: bool | Keep = KEEP,
+        style: PostStyle | Keep = KEEP,
+    ) -> Subscription:
+        """Change the given fields (KEEP leaves one as stored); returns the result.
+        Raises NotFoundError if the subscription no longer exists, ValueError for
+        a style that is not a PostStyle."""
+        ...
+
+    async def remove_subscription(self, subscription_id: int) -> None:
+        """Delete the subscription and its outbox rows. An unknown id is not an error."""
+        ...
+
     async def pause_subscription(
         self, subscription_id: int, reason: str, now: datetime
-    ) -> bool: ...
-    async def resume_subscription(self, subscription_id: int, now: datetime) -> int: ...
-    async def guild_settings(self, guild_id: int) -> GuildSettings: ...
-    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings: ...
-    async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None: ...
-    async def purge_removed_guilds(self, removed_before: datetime) -> int: ...
-    async def guild_has_feed(self, guild_id: int, feed_id: int) -> bool: ...
-    async def guild_feed_list(self, guild_id: int) -> list[Feed]: ...
-    async def add_guild_feed(self, guild_id: int, feed_id: int) -> None: ...
-    async def remember_notice(self, guild_id: int, key: str, now: datetime) -> bool: ...
-    async def forget_notice(self, guild_id: int, key: str) -> bool: ...
+    ) -> bool:
+        """Stop posting; what waits stays queued for `resume_subscription` to decide.
+        False when it was already paused (or does not exist), so callers report once."""
+        ...
+
+    async def resume_subscription(self, subscription_id: int, now: datetime) -> int:
+        """Post again: at most `backlog` of what arrived or waited while paused
+        (bot.posting.rules.split_backlog), newest first; the rest is skipped.
+        Returns how many were queued (0 when it was not paused)."""
+        ...
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (all defaults for a guild never seen)."""
+        ...
+
+    async def update_guild_settings(
+        self,
+        guild_id: int,
+        *,
+        moderator_role_id: int | Keep | None = KEEP,
+        log_channel_id: int | Keep | None = KEEP,
+        content_warnings: Sequence[str] | Keep | None = KEEP,
+        resources: str | Keep | None = KEEP,
+        subscription_quota: int | Keep | None = KEEP,
+    ) -> GuildSettings:
+        """Change the given settings (KEEP leaves one as stored, None restores the
+        default); returns the result."""
+        ...
+
+    async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None:
+        """The bot left the guild at `now`, or came back (None). Its subscriptions
+        neither post nor keep feeds polled meanwhile."""
+        ...
+
+    async def purge_removed_guilds(self, removed_before: datetime) -> int:
+        """Delete the subscriptions of guilds the bot left before `removed_before`.
+        Returns how many were deleted."""
+        ...
+
+    async def guild_has_feed(self, guild_id: int, feed_id: int) -> bool:
+        """Whether the feed is in the guild's search scope."""
+        ...
+
+    async def guild_feed_list(self, guild_id: int) -> list[Feed]:
+        """The guild's search scope (feeds it subscribes or subscribed to), by title."""
+        ...
+
+    async def add_guild_feed(self, guild_id: int, feed_id: int) -> None:
+        """Put the feed in the guild's search scope for good (idempotent)."""
+        ...
+
+    async def remember_notice(self, guild_id: int, key: str, now: datetime) -> bool:
+        """Record that moderators were told `key`; False if they already were."""
+        ...
+
+    async def forget_notice(self, guild_id: int, key: str) -> bool:
+        """Forget that moderators were told `key`; False if they never were."""
+        ...
 
 
 class OutboxStore(Protocol):
-    async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]: ...
-    async def next_delivery_time(self) -> datetime | None: ...
-    async def get_delivery(self, delivery_id: int) -> Delivery | None: ...
-    async def deliveries_for_article(self, article_id: int) -> list[Delivery]: ...
+    async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """At most `limit` pending deliveries of live subscriptions to send now,
+        grouped by channel (by id), each channel in publication order; an older
+        article waiting for a retry holds back the newer ones in its channel
+        (bot.posting.rules.due_now)."""
+        ...
+
+    async def next_delivery_time(self) -> datetime | None:
+        """The earliest attempt time of a pending delivery of an unpaused
+        subscription; None when nothing waits."""
+        ...
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        """The delivery, or None."""
+        ...
+
+    async def deliveries_for_article(self, article_id: int) -> list[Delivery]:
+        """Every delivery of the article (at most one per subscription), by id."""
+        ...
+
     async def sent_in_guild(
         self, guild_id: int, article_ids: Sequence[int]
-    ) -> dict[int, Delivery]: ...
+    ) -> dict[int, Delivery]:
+        """Where each article was posted in the guild (its first sent delivery);
+        articles never posted there are left out."""
+        ...
+
     async def mark_delivery_sent(
         self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
-    ) -> None: ...
+    ) -> None:
+        """The delivery was posted as `message_id`: it is never sent again."""
+        ...
+
     async def mark_delivery_retry(
         self, delivery_id: int, *, error: str, next_attempt_at: datetime
-    ) -> int: ...
+    ) -> int:
+        """Count a failed attempt and schedule the next. Returns attempts so far
+        (0 for an unknown id)."""
+        ...
+
     async def mark_delivery_done(
-        self, delivery_id: int, status: str, reason: str | None
-    ) -> None: ...
+        self, delivery_id: int, status: Literal["skipped", "failed"], reason: str | None
+    ) -> None:
+        """End a delivery without a message. Raises ValueError for another status."""
+        ...
 
 
 class DiscussionStore(Protocol):
     async def set_discussion(
         self, guild_id: int, article_id: int, channel_id: int, thread_id: int, now: datetime
-    ) -> None: ...
-    async def discussion(self, guild_id: int, article_id: int) -> Discussion | None: ...
+    ) -> None:
+        """Record the guild's discussion thread of an article (replacing an older one)."""
+        ...
+
+    async def discussion(self, guild_id: int, article_id: int) -> Discussion | None:
+        """The guild's discussion thread of the article, or None."""
+        ...
+
     async def discussions_for(
         self, guild_id: int, article_ids: Sequence[int]
-    ) -> dict[int, Discussion]: ...
+    ) -> dict[int, Discussion]:
+        """The guild's discussion threads of these articles, by article id."""
+        ...
+
     async def discussion_activity(
         self,
         thread_id: int,
@@ -239,16 +466,35 @@ class DiscussionStore(Protocol):
         message_count: int | None = None,
         new_messages: int = 0,
         last_activity_at: datetime | None = None,
-    ) -> None: ...
-    async def discussion_message_count(self, thread_id: int) -> int | None: ...
-    async def drop_discussion_thread(self, thread_id: int) -> None: ...
+    ) -> None:
+        """Set a thread's message count (from Discord) or add `new_messages` to it.
+        An unknown thread is not an error."""
+        ...
+
+    async def discussion_message_count(self, thread_id: int) -> int | None:
+        """The stored message count of a recorded thread; None if it is not one."""
+        ...
+
+    async def drop_discussion_thread(self, thread_id: int) -> None:
+        """Forget a thread (deleted on Discord)."""
+        ...
+
     async def record_link_mention(
         self, guild_id: int, article_id: int, channel_id: int, message_id: int, at: datetime
-    ) -> None: ...
+    ) -> None:
+        """A member's message linked a stored article: where and when (never the
+        text). Recording the same message again changes nothing."""
+        ...
+
     async def link_mentions_for(
         self, guild_id: int, article_id: int, limit: int = 5
-    ) -> list[LinkMention]: ...
-    async def forget_link_mentions(self, message_ids: Sequence[int]) -> None: ...
+    ) -> list[LinkMention]:
+        """Where members of the guild linked the article, newest first."""
+        ...
+
+    async def forget_link_mentions(self, message_ids: Sequence[int]) -> None:
+        """The linking messages were deleted: forget them."""
+        ...
 
 
 class SearchStore(Protocol):
@@ -271,4 +517,7 @@ class Storage(
 ):
     """Everything the core and the cogs may ask of storage."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release the connections. Never raises for a busy database and never
+        waits past an in-flight transaction; calling it twice is harmless."""
+        ...

@@ -3,6 +3,11 @@
 One write connection (transactions serialized by a lock) and one read
 connection, so searches never queue behind a poll's writes (WAL mode lets the
 reader see the last committed state). Rows leave this module as dataclasses.
+
+Around every public method, edge.py turns driver errors into StorageError and
+runs a transaction that found the file locked again; files.py checks and
+upgrades the file at open. The rules applied here (which feeds are due, caps,
+the per-channel hold-back) are bot.feeds.rules and bot.posting.rules.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from bot.feeds import rules as feed_rules
 from bot.models import (
     Article,
     Comment,
     Feed,
+    FeedStatus,
     ParsedArticle,
     ParsedComment,
 )
@@ -31,74 +39,114 @@ from bot.storage.protocol import (
     IngestResult,
     SuccessOutcome,
 )
-from bot.storage.sqlite import rows
+from bot.storage.sqlite import files, rows
+from bot.storage.sqlite.edge import (
+    BUSY_TIMEOUT_SECONDS,
+    at_the_edge,
+    translate,
+    wrap_public_methods,
+)
 from bot.storage.sqlite.guilds import GuildQueries
-from bot.storage.sqlite.migrations import migrate
 from bot.storage.sqlite.search import SearchQueries
 
 log = logging.getLogger(__name__)
 
-# A hash-only change (the publisher's `updated` is the same) rewrites the
-# article at most this many times, so entries that embed the time don't churn.
-HASH_CHANGE_CAP = 5
-# At most this many articles of one poll are posted to one subscription.
-CATCH_UP_LIMIT = 10
-
-
-# A feed is wanted while it is not retired and a maintainer pinned it or a
-# subscription in a guild the bot is still in needs it. Paused subscriptions
-# count: the archive keeps growing, and resuming then posts only the backlog.
-_WANTED = (
-    "f.status != 'gone' AND (f.pinned OR EXISTS (SELECT 1 FROM subscriptions s"
-    " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
-    " WHERE s.feed_id = f.id AND g.removed_at IS NULL))"
+# Live subscriptions of a feed: in a guild the bot has not left. Paused ones count
+# for polling (the archive keeps growing), not for delivery.
+_LIVE_SUBSCRIPTIONS = (
+    "(SELECT count(*) FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
+    " WHERE s.feed_id = f.id AND g.removed_at IS NULL)"
 )
 
 
-async def _connect(path: str) -> aiosqlite.Connection:
-    db = await aiosqlite.connect(path, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    await db.execute("PRAGMA journal_mode = WAL")
-    await db.execute("PRAGMA synchronous = NORMAL")
-    await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("PRAGMA busy_timeout = 5000")
+async def _connect(uri: str, busy_timeout: float) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    except BaseException:
+        await db.close()
+        raise
     return db
 
 
 class SqliteStorage(SearchQueries, GuildQueries):
-    """Lantern's storage on one SQLite file. Open with `await SqliteStorage.open(path)`."""
+    """Lantern's storage on one SQLite file. Open with `await SqliteStorage.open(path)`.
+
+    Every public method may raise StorageError (see bot/storage/errors.py): driver
+    errors are translated at this edge (edge.py), and a transaction that finds the
+    file locked by another process is run again, WRITE_ATTEMPTS times in all.
+    """
 
     # -- lifecycle -----------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str) -> SqliteStorage:
-        path = str(path)
-        if path == ":memory:":
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> SqliteStorage:
+        """Open (creating and upgrading when needed) the database at `path`.
+
+        A file (or folder) this user cannot write is opened read-only: reading
+        works, writing raises DatabaseReadOnlyError. Raises DatabaseUnavailableError
+        (a folder, a missing or unwritable place), DatabaseCorruptError (not a
+        database, or fails a quick integrity check), SchemaTooNewError (written by
+        a newer Lantern), SchemaTooOldError (read-only and not yet upgraded),
+        DatabaseBusyError (another process kept it locked while upgrading).
+        """
+        if str(path) == ":memory:":
             raise ValueError("SqliteStorage needs a file: reader and writer share it")
-        await asyncio.to_thread(cls.migrate_file, path)
-        writer = await _connect(path)
+        file = Path(path)
+        read_only = await asyncio.to_thread(
+            files.prepare_file, file, read_only=read_only, busy_timeout=busy_timeout
+        )
+        uri = files.uri(file, read_only)
         try:
-            reader = await _connect(path)
-        except BaseException:
+            writer = await _connect(uri, busy_timeout)
+        except sqlite3.Error as exc:
+            raise translate(exc, str(file)) from exc
+        try:
+            reader = await _connect(uri, busy_timeout)
+        except BaseException as exc:
             await writer.close()
+            if isinstance(exc, sqlite3.Error):
+                raise translate(exc, str(file)) from exc
             raise
-        return cls(writer, reader)
+        if read_only:
+            log.warning("%s is read-only: reading works, changes will be refused", file)
+        return cls(writer, reader, path=str(file), read_only=read_only)
 
     @staticmethod
     def migrate_file(path: Path | str) -> tuple[int, int]:
-        """Run migrations synchronously (for `lantern db migrate`)."""
-        db = sqlite3.connect(str(path), isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return migrate(db)
-        finally:
-            db.close()
+        """Bring the file's schema up to date (for `lantern db migrate`).
+        Returns (version before, version after). Raises like `open`, and
+        DatabaseReadOnlyError when a read-only file needs upgrading."""
+        file = Path(path)
+        files.check_place(file, read_only=False)
+        before = files.user_version(file)
+        files.prepare_file(
+            file, read_only=False, busy_timeout=BUSY_TIMEOUT_SECONDS, for_migrate=True
+        )
+        return before, files.user_version(file)
 
     async def close(self) -> None:
+        """Close both connections; never raises for a busy database, never hangs
+        past an in-flight transaction. Statistics are refreshed best-effort."""
         async with self._lock:
-            await self._r.close()
-            await self._w.execute("PRAGMA optimize")
-            await self._w.close()
+            try:
+                if not self._read_only:
+                    await files.optimize(self._w, self._path)
+            finally:
+                for conn in (self._r, self._w):
+                    try:
+                        await conn.close()
+                    except Exception:  # the connection is gone either way
+                        log.warning("closing %s failed", self._path, exc_info=True)
 
     # -- feeds ---------------------------------------------------------------------
 
@@ -142,27 +190,116 @@ class SqliteStorage(SearchQueries, GuildQueries):
     async def due_feeds(
         self, now: datetime, limit: int = 1000, *, all_: bool = False
     ) -> list[Feed]:
-        """Feeds to poll now (every wanted feed with `all_`), longest overdue first."""
-        found = await self._all(
-            f"SELECT * FROM feeds f WHERE {_WANTED} AND (? OR next_poll_at <= ?)"
-            " ORDER BY next_poll_at, id LIMIT ?",
-            (int(all_), rows.ts(now), limit),
-        )
-        return [rows.to_feed(r) for r in found]
+        """Feeds to poll now (every wanted feed with `all_`), longest overdue first.
+        The rule is bot.feeds.rules.feed_is_due; SQL only narrows the candidates."""
+        due: list[Feed] = []
+        # Read lazily: candidates come most overdue first, so this stops at `limit`.
+        async with self._r.execute(
+            f"SELECT f.*, {_LIVE_SUBSCRIPTIONS} AS live FROM feeds f"
+            " WHERE f.status != 'gone' AND (? OR f.next_poll_at <= ?)"
+            " ORDER BY f.next_poll_at, f.id",
+            (int(all_), rows.ts(now)),
+        ) as cur:
+            async for r in cur:
+                feed = rows.to_feed(r)
+                if feed_rules.feed_is_due(
+                    feed.status,
+                    feed.next_poll_at,
+                    now,
+                    pinned=bool(r["pinned"]),
+                    live_subscriptions=r["live"],
+                    all_=all_,
+                ):
+                    due.append(feed)
+                    if len(due) >= limit:
+                        break
+        return due
 
     async def next_poll_time(self, exclude: Sequence[int] = ()) -> datetime | None:
         """When the next wanted feed (other than `exclude`) falls due."""
-        marks = ",".join("?" * len(exclude))
-        row = await self._one(
-            f"SELECT min(next_poll_at) FROM feeds f WHERE {_WANTED} AND id NOT IN ({marks})",
-            tuple(exclude),
-        )
-        return None if row is None or row[0] is None else rows.req_dt(row[0])
+        skip = set(exclude)
+        async with self._r.execute(
+            f"SELECT f.id, f.status, f.pinned, f.next_poll_at, {_LIVE_SUBSCRIPTIONS} AS live"
+            " FROM feeds f WHERE f.status != 'gone' ORDER BY f.next_poll_at, f.id"
+        ) as cur:
+            async for r in cur:  # soonest first: usually the first row answers
+                wanted = feed_rules.feed_is_wanted(
+                    FeedStatus(r["status"]),
+                    pinned=bool(r["pinned"]),
+                    live_subscriptions=r["live"],
+                )
+                if wanted and r["id"] not in skip:
+                    return rows.req_dt(r["next_poll_at"])
+        return None
 
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
         """Store a successful poll: caching info, feed metadata and articles in ONE
         transaction, so a crash can never keep the new ETag but lose the articles.
-        New articles get an outbox row for every live subscription to the feed."""
+        New articles get an outbox row for every live subscription to the feed.
+
+        A poll of more than INGEST_CHUNK articles is written in several short
+        transactions (other processes wait for each, not for all), the caching info
+        in the last one: a crash in between refetches, and what was stored already
+        is not queued again. What gets posted is decided for the whole poll first."""
+        articles = outcome.articles or ()
+        if len(articles) <= INGEST_CHUNK:
+            done = await self._ingest(feed_id, outcome, articles, final=True, posting=None)
+            return done or IngestResult((), (), 0, recovered=False)
+        posting = await self._plan_posting(feed_id, articles, outcome.now)
+        parts = list(rows.chunks(articles, INGEST_CHUNK))
+        results: list[IngestResult] = []
+        for n, part in enumerate(parts):
+            done = await self._ingest(
+                feed_id, outcome, tuple(part), final=n == len(parts) - 1, posting=posting
+            )
+            if done is None:  # the feed was deleted meanwhile
+                return IngestResult((), (), 0, recovered=False)
+            results.append(done)
+        return IngestResult(
+            tuple(i for r in results for i in r.new_ids),
+            tuple(i for r in results for i in r.updated_ids),
+            sum(r.unchanged for r in results),
+            recovered=results[-1].recovered,
+        )
+
+    async def _plan_posting(
+        self, feed_id: int, articles: Sequence[ParsedArticle], now: datetime
+    ) -> _Posting:
+        """Which of a big poll's new articles are posted (bot.feeds.rules.catch_up),
+        decided once for the poll, as the single-transaction path decides it."""
+        known: set[str] = set()
+        keys = [a.key for a in articles]
+        for chunk in rows.chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            found = await self._all(
+                f"SELECT key FROM articles WHERE feed_id = ? AND key IN ({marks})",
+                (feed_id, *chunk),
+            )
+            known.update(r[0] for r in found)
+        arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
+        when = {  # the first of duplicate keys is the one stored
+            a.key: rows.ts(a.published) or rows.ts(a.updated) or rows.ts(now)
+            for a in reversed(articles)
+        }
+        fresh = [k for k in arrival if k not in known]
+        # Publication order, then arrival order (the order ids are given in).
+        ordered = sorted(fresh, key=lambda k: (when[k] or 0, arrival[k]))
+        plan = feed_rules.catch_up(range(len(ordered)))
+        post = [ordered[i] for i in plan.post]
+        return _Posting(frozenset(post), post[0] if post else None, plan.skipped)
+
+    @at_the_edge
+    async def _ingest(
+        self,
+        feed_id: int,
+        outcome: SuccessOutcome,
+        articles: tuple[ParsedArticle, ...],
+        *,
+        final: bool,
+        posting: _Posting | None,
+    ) -> IngestResult | None:
+        """One write transaction of a poll; `final` also stores the caching info.
+        None when the feed does not exist."""
         now = rows.ts(outcome.now)
         new_ids: list[int] = []
         updated_ids: list[int] = []
@@ -171,38 +308,13 @@ class SqliteStorage(SearchQueries, GuildQueries):
             async with db.execute("SELECT status FROM feeds WHERE id = ?", (feed_id,)) as cur:
                 row = await cur.fetchone()
             if row is None:
-                return IngestResult((), (), 0, recovered=False)
-            recovered = row["status"] == "broken"
-            meta = outcome.meta or FeedMeta(None, None, None)
-            await db.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,"
-                " title = coalesce(?, title), site_url = coalesce(?, site_url),"
-                " icon_url = coalesce(?, icon_url), status = 'active',"
-                " error_count = 0, last_error = NULL, first_error_at = NULL,"
-                " last_success_at = ?, next_poll_at = ? WHERE id = ?",
-                (
-                    outcome.etag,
-                    outcome.last_modified,
-                    outcome.body_hash,
-                    meta.title,
-                    meta.site_url,
-                    meta.icon_url,
-                    now,
-                    rows.ts(outcome.next_poll_at),
-                    feed_id,
-                ),
-            )
-            if outcome.new_url:
-                # A permanent redirect moved the feed; keep the old URL if another
-                # feed row already has the new one (they merge only by hand).
-                await db.execute(
-                    "UPDATE feeds SET url = ? WHERE id = ?"
-                    " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
-                    (outcome.new_url, feed_id, outcome.new_url),
-                )
-            if outcome.articles:
-                keys = [a.key for a in outcome.articles]
-                existing: dict[str, sqlite3.Row] = {}
+                return None
+            recovered = row["status"] == FeedStatus.BROKEN
+            if final:
+                await _store_feed_success(db, feed_id, outcome)
+            if articles:
+                keys = [a.key for a in articles]
+                stored: dict[str, feed_rules.StoredVersion] = {}
                 for chunk in rows.chunks(keys, 500):
                     marks = ",".join("?" * len(chunk))
                     async with db.execute(
@@ -210,81 +322,88 @@ class SqliteStorage(SearchQueries, GuildQueries):
                         f" FROM articles WHERE feed_id = ? AND key IN ({marks})",
                         (feed_id, *chunk),
                     ) as cur:
-                        existing.update({r["key"]: r async for r in cur})
-                fresh: list[ParsedArticle] = []
-                changed: list[tuple[ParsedArticle, int, bool]] = []
-                counts: list[tuple[int, int]] = []
-                for art in outcome.articles:
-                    old = existing.get(art.key)
-                    if old is None:
-                        fresh.append(art)
-                    elif old["content_hash"] != art.content_hash:
-                        real_update = rows.ts(art.updated) != old["updated_at"]
-                        if real_update or old["hash_changes"] < HASH_CHANGE_CAP:
-                            changed.append((art, old["id"], real_update))
-                        else:
-                            unchanged += 1
-                    else:
-                        if art.comment_count not in (None, old["comment_count"]):
-                            counts.append((art.comment_count, old["id"]))
-                        unchanged += 1
+                        async for r in cur:
+                            stored[r["key"]] = feed_rules.StoredVersion(
+                                id=r["id"],
+                                content_hash=r["content_hash"],
+                                updated_at=rows.dt(r["updated_at"]),
+                                hash_changes=r["hash_changes"],
+                                comment_count=r["comment_count"],
+                            )
+                plan = feed_rules.plan_ingest(articles, stored)
+                unchanged = plan.unchanged
                 # Batched: a poll is a handful of statements, not one per article.
-                new_ids = await _insert_articles(db, feed_id, fresh, now)
-                await db.executemany(_UPDATE_ARTICLE, [_update_row(*c) for c in changed])
-                updated_ids = [c[1] for c in changed]
-                await db.executemany("UPDATE articles SET comment_count = ? WHERE id = ?", counts)
-                if new_ids:
+                new_ids = await _insert_articles(db, feed_id, plan.fresh, now)
+                await db.executemany(_UPDATE_ARTICLE, [_update_row(w) for w in plan.rewrites])
+                updated_ids = [w.stored_id for w in plan.rewrites]
+                await db.executemany(
+                    "UPDATE articles SET comment_count = ? WHERE id = ?",
+                    [(count, aid) for aid, count in plan.comment_counts],
+                )
+                if new_ids and posting is None:
                     await self._queue_deliveries(db, feed_id, new_ids, now)
+                elif new_ids and posting is not None:
+                    # Under the write lock the fresh ones were all inserted: ids align.
+                    by_key = dict(zip((a.key for a in plan.fresh), new_ids, strict=True))
+                    await _queue_rows(
+                        db,
+                        feed_id,
+                        [
+                            (aid, posting.skipped if key == posting.note_key else 0)
+                            for key, aid in by_key.items()
+                            if key in posting.post_keys
+                        ],
+                        now,
+                    )
         return IngestResult(tuple(new_ids), tuple(updated_ids), unchanged, recovered=recovered)
 
     @staticmethod
     async def _queue_deliveries(
         db: aiosqlite.Connection, feed_id: int, article_ids: Sequence[int], now: int | None
     ) -> None:
-        """Outbox rows for new articles, per live subscription. More than
-        CATCH_UP_LIMIT at once (downtime, a feed re-keying everything) posts the
-        newest ones and a note counting the rest, instead of flooding a channel."""
+        """Outbox rows for new articles, per live subscription, capped by
+        bot.feeds.rules.catch_up."""
         marks = ",".join("?" * len(article_ids))
         async with db.execute(
             f"SELECT id FROM articles WHERE id IN ({marks}) ORDER BY published_at, id",
             tuple(article_ids),
         ) as cur:
             ordered = [r[0] async for r in cur]
-        async with db.execute(
-            "SELECT s.id FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
-            " WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL",
-            (feed_id,),
-        ) as cur:
-            subscription_ids = [r[0] async for r in cur]
-        for sub_id in subscription_ids:
-            await _queue_for(db, sub_id, ordered, now)
+        plan = feed_rules.catch_up(ordered)
+        rows_ = [(aid, plan.skipped if n == 0 else 0) for n, aid in enumerate(plan.post)]
+        await _queue_rows(db, feed_id, rows_, now)
 
     async def record_failure(self, feed_id: int, outcome: FailureOutcome) -> Feed | None:
-        """Count a failed poll. The feed turns 'broken' once failures have lasted
-        `broken_after` seconds; `gone` retires it for good (HTTP 410)."""
-        now = rows.ts(outcome.now)
+        """Count a failed poll; the new status is bot.feeds.rules.status_after_failure
+        (broken once failures lasted `broken_after` s, gone for good on HTTP 410)."""
         async with self._tx() as db:
-            await db.execute(
+            async with db.execute(
+                "SELECT status, first_error_at FROM feeds WHERE id = ?", (feed_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            first_error_at = rows.dt(row["first_error_at"]) or outcome.now
+            status = feed_rules.status_after_failure(
+                FeedStatus(row["status"]),
+                first_error_at=first_error_at,
+                now=outcome.now,
+                broken_after=outcome.broken_after,
+                gone=outcome.gone,
+            )
+            async with db.execute(
                 "UPDATE feeds SET error_count = error_count + 1, last_error = ?,"
-                " first_error_at = coalesce(first_error_at, ?), next_poll_at = ?,"
-                " status = CASE WHEN ? THEN 'gone'"
-                "   WHEN status = 'active' AND ? - coalesce(first_error_at, ?) >= ? THEN 'broken'"
-                "   ELSE status END"
-                " WHERE id = ?",
+                " first_error_at = ?, next_poll_at = ?, status = ? WHERE id = ? RETURNING *",
                 (
                     outcome.error,
-                    now,
+                    rows.ts(first_error_at),
                     rows.ts(outcome.next_poll_at),
-                    int(outcome.gone),
-                    now,
-                    now,
-                    outcome.broken_after,
+                    status.value,
                     feed_id,
                 ),
-            )
-            async with db.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cur:
-                row = await cur.fetchone()
-        return None if row is None else rows.to_feed(row)
+            ) as cur:
+                updated = await cur.fetchone()
+        return None if updated is None else rows.to_feed(updated)
 
     # -- articles ------------------------------------------------------------------
 
@@ -398,6 +517,71 @@ class SqliteStorage(SearchQueries, GuildQueries):
         return 0 if row is None else int(row[0])
 
 
+# A poll of more articles than this is written in several transactions.
+INGEST_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Posting:
+    """What a big poll posts, decided before its transactions."""
+
+    post_keys: frozenset[str]
+    note_key: str | None  # the oldest posted article carries the note...
+    skipped: int  # ...counting the new ones left unposted
+
+
+async def _store_feed_success(
+    db: aiosqlite.Connection, feed_id: int, outcome: SuccessOutcome
+) -> None:
+    meta = outcome.meta or FeedMeta(None, None, None)
+    await db.execute(
+        "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,"
+        " title = coalesce(?, title), site_url = coalesce(?, site_url),"
+        " icon_url = coalesce(?, icon_url), status = ?,"
+        " error_count = 0, last_error = NULL, first_error_at = NULL,"
+        " last_success_at = ?, next_poll_at = ? WHERE id = ?",
+        (
+            outcome.etag,
+            outcome.last_modified,
+            outcome.body_hash,
+            meta.title,
+            meta.site_url,
+            meta.icon_url,
+            FeedStatus.ACTIVE.value,
+            rows.ts(outcome.now),
+            rows.ts(outcome.next_poll_at),
+            feed_id,
+        ),
+    )
+    if outcome.new_url:
+        # A permanent redirect moved the feed; keep the old URL if another
+        # feed row already has the new one (they merge only by hand).
+        await db.execute(
+            "UPDATE feeds SET url = ? WHERE id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+            (outcome.new_url, feed_id, outcome.new_url),
+        )
+
+
+async def _queue_rows(
+    db: aiosqlite.Connection, feed_id: int, posts: Sequence[tuple[int, int]], now: int | None
+) -> None:
+    """(article id, note_skipped) outbox rows for every live subscription of the feed."""
+    if not posts:
+        return
+    async with db.execute(
+        "SELECT s.id FROM subscriptions s LEFT JOIN guild_settings g USING (guild_id)"
+        " WHERE s.feed_id = ? AND s.paused = 0 AND g.removed_at IS NULL",
+        (feed_id,),
+    ) as cur:
+        subscription_ids = [r[0] async for r in cur]
+    await db.executemany(
+        "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
+        " created_at, note_skipped) VALUES (?, ?, ?, ?, ?)",
+        [(sub_id, aid, now, now, note) for sub_id in subscription_ids for aid, note in posts],
+    )
+
+
 _INSERT_ARTICLE = (
     "INSERT INTO articles (feed_id, key, link, title, summary, content, author,"
     " published_at, updated_at, has_date, image_url, categories, comments_url,"
@@ -461,7 +645,8 @@ async def _insert_articles(
     return [ids[a.key] for a in articles if a.key in ids]
 
 
-def _update_row(a: ParsedArticle, article_id: int, real_update: bool) -> tuple[Any, ...]:
+def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
+    a = w.article
     return (
         a.link,
         a.title,
@@ -475,27 +660,20 @@ def _update_row(a: ParsedArticle, article_id: int, real_update: bool) -> tuple[A
         a.comments_feed_url,
         a.comment_count,
         a.content_hash,
-        0 if real_update else 1,
+        0 if w.real_update else 1,
         rows.ts(a.published),
-        article_id,
+        w.stored_id,
     )
-
-
-async def _queue_for(
-    db: aiosqlite.Connection, subscription_id: int, ordered_ids: Sequence[int], now: int | None
-) -> int:
-    """Queue `ordered_ids` (oldest first) for one subscription, capped. Returns rows queued."""
-    keep = list(ordered_ids[-CATCH_UP_LIMIT:])
-    skipped = len(ordered_ids) - len(keep)
-    await db.executemany(
-        "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
-        " created_at, note_skipped) VALUES (?, ?, ?, ?, ?)",
-        [(subscription_id, aid, now, now, skipped if n == 0 else 0) for n, aid in enumerate(keep)],
-    )
-    return len(keep)
 
 
 async def _count(db: aiosqlite.Connection, article_id: int) -> int:
     async with db.execute("SELECT count(*) FROM comments WHERE article_id = ?", (article_id,)) as c:
         row = await c.fetchone()
     return int(row[0]) if row else 0
+
+
+# Every method of the Storage protocol goes through the translation and retry edge.
+wrap_public_methods(
+    SqliteStorage,
+    {n for n in dir(SqliteStorage) if not n.startswith("_")} - {"open", "close", "migrate_file"},
+)

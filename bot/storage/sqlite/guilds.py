@@ -6,42 +6,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from bot.errors import LanternError
-from bot.models import Delivery, GuildSettings, Subscription
-from bot.storage.protocol import Discussion
+from bot.errors import DuplicateSubscriptionError, NotFoundError
+from bot.models import Delivery, DeliveryStatus, GuildSettings, PostStyle, Subscription
+from bot.posting import rules as posting_rules
+from bot.storage.protocol import KEEP, Discussion, Keep
 from bot.storage.sqlite import rows
-
-# Columns of a subscription that callers may change, and how each is stored.
-_EDITABLE: dict[str, Any] = {
-    "channel_id": int,
-    "name": lambda v: v,
-    "backlog": int,
-    "include": lambda v: json.dumps(list(v)),
-    "exclude": lambda v: json.dumps(list(v)),
-    "mention_role_id": lambda v: v,
-    "threads": int,
-    "style": str,
-}
-_COLUMN = {"include": "include_terms", "exclude": "exclude_terms"}
-
-_GUILD_EDITABLE: dict[str, Any] = {
-    "moderator_role_id": lambda v: v,
-    "log_channel_id": lambda v: v,
-    "content_warnings": lambda v: None if v is None else json.dumps(list(v)),
-    "resources": lambda v: v,
-    "subscription_quota": lambda v: None if v is None else int(v),
-}
 
 _DELIVERY_SELECT = (
     "SELECT d.*, s.channel_id, s.guild_id FROM deliveries d"
     " JOIN subscriptions s ON s.id = d.subscription_id"
 )
-
-
-class DuplicateSubscriptionError(LanternError):
-    """The channel already receives this feed."""
 
 
 def _discussion(r: Any) -> Discussion:
@@ -131,21 +107,50 @@ class GuildQueries(rows.Connections):
         row = await self._one("SELECT count(*) FROM subscriptions WHERE guild_id = ?", (guild_id,))
         return 0 if row is None else int(row[0])
 
-    async def update_subscription(self, subscription_id: int, **changes: Any) -> Subscription:
-        unknown = set(changes) - set(_EDITABLE)
-        if unknown:
-            raise TypeError(f"not editable: {sorted(unknown)}")
-        if changes:
-            sets = ", ".join(f"{_COLUMN.get(k, k)} = ?" for k in changes)
-            values = [_EDITABLE[k](v) for k, v in changes.items()]
-            async with self._tx() as db:
+    async def update_subscription(
+        self,
+        subscription_id: int,
+        *,
+        channel_id: int | Keep = KEEP,
+        name: str | Keep | None = KEEP,
+        backlog: int | Keep = KEEP,
+        include: Sequence[str] | Keep = KEEP,
+        exclude: Sequence[str] | Keep = KEEP,
+        mention_role_id: int | Keep | None = KEEP,
+        threads: bool | Keep = KEEP,
+        style: PostStyle | Keep = KEEP,
+    ) -> Subscription:
+        changes: dict[str, Any] = {}
+        if not isinstance(channel_id, Keep):
+            changes["channel_id"] = int(channel_id)
+        if not isinstance(name, Keep):
+            changes["name"] = name
+        if not isinstance(backlog, Keep):
+            changes["backlog"] = int(backlog)
+        if not isinstance(include, Keep):
+            changes["include_terms"] = json.dumps(list(include))
+        if not isinstance(exclude, Keep):
+            changes["exclude_terms"] = json.dumps(list(exclude))
+        if not isinstance(mention_role_id, Keep):
+            changes["mention_role_id"] = mention_role_id
+        if not isinstance(threads, Keep):
+            changes["threads"] = int(threads)
+        if not isinstance(style, Keep):
+            changes["style"] = PostStyle(style).value
+        async with self._tx() as db:
+            if changes:
+                sets = ", ".join(f"{column} = ?" for column in changes)
                 await db.execute(
-                    f"UPDATE subscriptions SET {sets} WHERE id = ?", (*values, subscription_id)
+                    f"UPDATE subscriptions SET {sets} WHERE id = ?",
+                    (*changes.values(), subscription_id),
                 )
-        sub = await self.get_subscription(subscription_id)
-        if sub is None:
-            raise LanternError("That subscription no longer exists.")
-        return sub
+            async with db.execute(
+                "SELECT * FROM subscriptions WHERE id = ?", (subscription_id,)
+            ) as cur:
+                row = await cur.fetchone()
+        if row is None:
+            raise NotFoundError("That subscription no longer exists.")
+        return rows.to_subscription(row)
 
     async def remove_subscription(self, subscription_id: int) -> None:
         async with self._tx() as db:
@@ -185,7 +190,7 @@ class GuildQueries(rows.Connections):
                 (subscription_id, row["feed_id"], row["paused_after"] or 0),
             ) as cur:
                 waiting = [r[0] async for r in cur]
-            keep, drop = waiting[: row["backlog"]], waiting[row["backlog"] :]
+            keep, drop = posting_rules.split_backlog(waiting, row["backlog"])
             ts = rows.ts(now)
             await db.executemany(
                 "INSERT INTO deliveries (subscription_id, article_id, next_attempt_at, created_at)"
@@ -193,9 +198,13 @@ class GuildQueries(rows.Connections):
                 [(subscription_id, aid, ts, ts) for aid in keep],
             )
             await db.executemany(
-                "UPDATE deliveries SET status = 'skipped', last_error = 'arrived while paused'"
+                "UPDATE deliveries SET status = ?, last_error = ?"
                 " WHERE subscription_id = ? AND article_id = ? AND status = 'pending'",
-                [(subscription_id, aid) for aid in drop],
+                [
+                    (DeliveryStatus.SKIPPED.value, posting_rules.ARRIVED_WHILE_PAUSED,
+                     subscription_id, aid)
+                    for aid in drop
+                ],
             )
             return len(keep)
 
@@ -205,20 +214,45 @@ class GuildQueries(rows.Connections):
         row = await self._one("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return GuildSettings(guild_id) if row is None else rows.to_guild_settings(row)
 
-    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-        unknown = set(changes) - set(_GUILD_EDITABLE)
-        if unknown:
-            raise TypeError(f"not editable: {sorted(unknown)}")
+    async def update_guild_settings(
+        self,
+        guild_id: int,
+        *,
+        moderator_role_id: int | Keep | None = KEEP,
+        log_channel_id: int | Keep | None = KEEP,
+        content_warnings: Sequence[str] | Keep | None = KEEP,
+        resources: str | Keep | None = KEEP,
+        subscription_quota: int | Keep | None = KEEP,
+    ) -> GuildSettings:
+        changes: dict[str, Any] = {}
+        if not isinstance(moderator_role_id, Keep):
+            changes["moderator_role_id"] = moderator_role_id
+        if not isinstance(log_channel_id, Keep):
+            changes["log_channel_id"] = log_channel_id
+        if not isinstance(content_warnings, Keep):
+            changes["content_warnings"] = (
+                None if content_warnings is None else json.dumps(list(content_warnings))
+            )
+        if not isinstance(resources, Keep):
+            changes["resources"] = resources
+        if not isinstance(subscription_quota, Keep):
+            changes["subscription_quota"] = (
+                None if subscription_quota is None else int(subscription_quota)
+            )
         cols = list(changes)
-        values = [_GUILD_EDITABLE[k](v) for k, v in changes.items()]
         async with self._tx() as db:
             await db.execute(
                 f"INSERT INTO guild_settings (guild_id{''.join(', ' + c for c in cols)})"
                 f" VALUES (?{', ?' * len(cols)}) ON CONFLICT (guild_id) DO UPDATE SET "
                 + (", ".join(f"{c} = excluded.{c}" for c in cols) or "guild_id = guild_id"),
-                (guild_id, *values),
+                (guild_id, *changes.values()),
             )
-        return await self.guild_settings(guild_id)
+            async with db.execute(
+                "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return rows.to_guild_settings(row)
 
     async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None:
         """The bot left the guild (now) or came back (None). Its subscriptions stop meanwhile."""
@@ -271,22 +305,32 @@ class GuildQueries(rows.Connections):
     # -- the outbox ----------------------------------------------------------------
 
     async def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
-        """Pending deliveries whose time has come, per channel in publication order."""
+        """Pending deliveries to send now, per channel in publication order; the
+        hold-back rule is bot.posting.rules.due_now."""
         found = await self._all(
-            f"{_DELIVERY_SELECT} JOIN articles a ON a.id = d.article_id"
+            "SELECT d.*, s.channel_id, s.guild_id, a.published_at AS article_published_at"
+            " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id"
+            " JOIN articles a ON a.id = d.article_id"
             " LEFT JOIN guild_settings g ON g.guild_id = s.guild_id"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND s.paused = 0"
-            " AND g.removed_at IS NULL"
-            # an older article waiting for a retry holds back the newer ones in its channel
-            " AND NOT EXISTS (SELECT 1 FROM deliveries d2"
-            "   JOIN subscriptions s2 ON s2.id = d2.subscription_id"
-            "   JOIN articles a2 ON a2.id = d2.article_id"
-            "   WHERE s2.channel_id = s.channel_id AND d2.status = 'pending' AND s2.paused = 0"
-            "   AND d2.next_attempt_at > ? AND (a2.published_at, a2.id) < (a.published_at, a.id))"
-            " ORDER BY s.channel_id, a.published_at, a.id LIMIT ?",
-            (rows.ts(now), rows.ts(now), limit),
+            " WHERE d.status = 'pending' AND s.paused = 0 AND g.removed_at IS NULL"
+            # only channels where something is due: the rest can't be sent anyway
+            " AND s.channel_id IN (SELECT s3.channel_id FROM deliveries d3"
+            "   JOIN subscriptions s3 ON s3.id = d3.subscription_id"
+            "   WHERE d3.status = 'pending' AND d3.next_attempt_at <= ?)",
+            (rows.ts(now),),
         )
-        return [rows.to_delivery(r) for r in found]
+        by_id = {r["id"]: r for r in found}
+        pending = [
+            posting_rules.Pending(
+                delivery_id=r["id"],
+                channel_id=r["channel_id"],
+                published_at=rows.req_dt(r["article_published_at"]),
+                article_id=r["article_id"],
+                next_attempt_at=rows.req_dt(r["next_attempt_at"]),
+            )
+            for r in found
+        ]
+        return [rows.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
 
     async def next_delivery_time(self) -> datetime | None:
         row = await self._one(
@@ -343,9 +387,12 @@ class GuildQueries(rows.Connections):
             row = await cur.fetchone()
         return 0 if row is None else int(row[0])
 
-    async def mark_delivery_done(self, delivery_id: int, status: str, reason: str | None) -> None:
+    async def mark_delivery_done(
+        self, delivery_id: int, status: Literal["skipped", "failed"], reason: str | None
+    ) -> None:
         """End a delivery without a message: 'skipped' (filtered) or 'failed' (gave up)."""
-        assert status in ("skipped", "failed")
+        if status not in (DeliveryStatus.SKIPPED, DeliveryStatus.FAILED):
+            raise ValueError(f"a delivery ends as skipped or failed, not {status!r}")
         async with self._tx() as db:
             await db.execute(
                 "UPDATE deliveries SET status = ?, last_error = ? WHERE id = ?",

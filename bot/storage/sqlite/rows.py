@@ -13,7 +13,18 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import Article, Comment, Delivery, Feed, GuildSettings, Subscription
+from bot.models import (
+    Article,
+    Comment,
+    Delivery,
+    DeliveryStatus,
+    Feed,
+    FeedStatus,
+    GuildSettings,
+    PostStyle,
+    Subscription,
+)
+from bot.storage.errors import DatabaseReadOnlyError
 
 
 def ts(value: datetime | None) -> int | None:
@@ -38,7 +49,7 @@ def to_feed(r: sqlite3.Row) -> Feed:
         etag=r["etag"],
         last_modified=r["last_modified"],
         body_hash=r["body_hash"],
-        status=r["status"],
+        status=FeedStatus(r["status"]),
         error_count=r["error_count"],
         last_error=r["last_error"],
         first_error_at=dt(r["first_error_at"]),
@@ -98,7 +109,7 @@ def to_subscription(r: sqlite3.Row) -> Subscription:
         exclude=tuple(json.loads(r["exclude_terms"])),
         mention_role_id=r["mention_role_id"],
         threads=bool(r["threads"]),
-        style=r["style"],
+        style=PostStyle(r["style"]),
         added_by=r["added_by"],
         created_at=req_dt(r["created_at"]),
     )
@@ -111,7 +122,7 @@ def to_delivery(r: sqlite3.Row) -> Delivery:
         article_id=r["article_id"],
         channel_id=r["channel_id"],
         guild_id=r["guild_id"],
-        status=r["status"],
+        status=DeliveryStatus(r["status"]),
         attempts=r["attempts"],
         next_attempt_at=req_dt(r["next_attempt_at"]),
         message_id=r["message_id"],
@@ -160,21 +171,43 @@ def scope(
 
 
 class Connections:
-    """The two connections every SQLite module works through."""
+    """The two connections every SQLite module works through. A read-only store
+    (the file or its folder can't be written) refuses transactions up front."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        path: str = "the database",
+        read_only: bool = False,
+    ) -> None:
         self._w = writer
         self._r = reader
         self._lock = asyncio.Lock()
+        self._path = path
+        self._read_only = read_only
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._read_only:
+            raise DatabaseReadOnlyError(
+                f"{self._path} is read-only, so Lantern can show what it holds but not"
+                " change it. Make the file and its folder writable by the user running"
+                " Lantern."
+            )
         async with self._lock:
             await self._w.execute("BEGIN IMMEDIATE")
             try:
                 yield self._w
             except BaseException:
-                await self._w.execute("ROLLBACK")
+                # A failed COMMIT can leave no transaction open: nothing to undo then.
+                if self._w.in_transaction:
+                    await self._w.execute("ROLLBACK")
                 raise
             else:
                 await self._w.execute("COMMIT")
