@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.errors import FetchError, LanternError, NotAFeedError
-from bot.models import Article, Feed, ParsedArticle, ParsedFeed, Subscription
+from bot.models import (
+    Article,
+    Feed,
+    FeedStatus,
+    ParsedArticle,
+    ParsedFeed,
+    PostStyle,
+    Subscription,
+)
 from bot.posting.formatting import EmbedSpec, PostSpec, safe_text
 from cogs.render import ReplySpec
 
@@ -100,14 +108,14 @@ def throwaway(
     )
     feed = Feed(
         id=0, url=url, title=parsed.title, site_url=parsed.site_url, icon_url=parsed.icon_url,
-        etag=None, last_modified=None, body_hash=None, status="active", error_count=0,
+        etag=None, last_modified=None, body_hash=None, status=FeedStatus.ACTIVE, error_count=0,
         last_error=None, first_error_at=None, last_success_at=now, next_poll_at=now,
         created_at=now,
     )
     sub = Subscription(
         id=0, guild_id=guild_id, channel_id=0, feed_id=0, name=None, backlog=1, paused=False,
         pause_reason=None, include=(), exclude=(), mention_role_id=None, threads=False,
-        style="full", added_by=None, created_at=now,
+        style=PostStyle.FULL, added_by=None, created_at=now,
     )
     return article, feed, sub
 
