@@ -8,9 +8,12 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import cli
+from bot.feeds.urls import redact_text, redact_url
 from tests.feedserver import FeedServer, numbered_items, rss
 
 ROOT = Path(__file__).parent.parent
@@ -27,7 +30,11 @@ class Cli:
     def __init__(self, tmp_path: Path, **env: str) -> None:
         self.cwd = tmp_path
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FEED_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DISCORD_", "FEED_")) and k != "LOG_LEVEL"
+            },
             "DATABASE_PATH": str(tmp_path / "data" / "lantern.db"),
             "FEED_ALLOW_PRIVATE_NETWORKS": "true",
             "PARSER_WORKERS": "1",
@@ -35,20 +42,28 @@ class Cli:
             **env,
         }
 
-    async def __call__(self, *args: str) -> Result:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+    async def spawn(self, *args: str, **kwargs: Any) -> asyncio.subprocess.Process:
+        """`python -m bot ARGS` as a child; kwargs go to create_subprocess_exec."""
+        options: dict[str, Any] = {
+            "stdout": asyncio.subprocess.PIPE,
+            "stderr": asyncio.subprocess.PIPE,
+            "stdin": asyncio.subprocess.DEVNULL,
+            **kwargs,
+        }
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=self.cwd, env=self.env, **options
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+
+    async def __call__(self, *args: str, **kwargs: Any) -> Result:
+        proc = await self.spawn(*args, **kwargs)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), 60)  # only catches a hang
+        finally:
+            if proc.returncode is None:  # a hung child must not outlive the test
+                proc.kill()
+                await proc.wait()
         assert proc.returncode is not None
-        return Result(proc.returncode, out.decode(), err.decode())
+        return Result(proc.returncode, (out or b"").decode(), (err or b"").decode())
 
 
 @pytest.fixture
@@ -157,3 +172,37 @@ async def test_db_migrate(tmp_path: Path) -> None:
     assert r.code == 0 and "migrated schema from version 0" in r.out
     r = await cli("db", "migrate")
     assert "schema is current" in r.out
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://example.org/feed", "https://example.org/feed"),
+        ("https://user:pass@example.org/feed", "https://***@example.org/feed"),
+        ("https://token@example.org:8443/f?x=1", "https://***@example.org:8443/f?x=1"),
+        ("https://example.org/f?token=abc&page=2", "https://example.org/f?token=***&page=2"),
+        ("https://example.org/f?api_key=abc#top", "https://example.org/f?api_key=***#top"),
+        ("https://example.org/?feed=rss2&keyword=a", "https://example.org/?feed=rss2&keyword=a"),
+        ("http://a:b@[::1", "http://***@[::1"),  # unparseable, still hidden
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    """Credentials in a URL (userinfo, credential-named query values) are hidden."""
+    assert redact_url(url) == shown
+
+
+def test_redact_text_finds_urls_in_messages() -> None:
+    """Every URL inside a message is redacted, the rest of the text kept."""
+    text = "No feed 'https://u:p@h.example/f?key=k'. Also ftp://me:pw@h/x failed."
+    assert redact_text(text) == (
+        "No feed 'https://***@h.example/f?key=***'. Also ftp://***@h/x failed."
+    )
+
+
+def test_readme_documents_every_exit_code() -> None:
+    """The README's exit-code table lists exactly the codes bot/cli.py uses."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| Exit | Meaning |") :].split("\n\n")[0]
+    documented = {int(line.split("|")[1]) for line in table.splitlines()[2:]}
+    used = {v for k, v in vars(cli).items() if k.startswith("EXIT_")}
+    assert documented == used
