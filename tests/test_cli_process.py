@@ -27,9 +27,6 @@ from tests.standin.server import StandIn
 from tests.test_cli import Cli, Result
 from tests.test_crash_e2e import titles
 
-NEEDS_STORAGE = pytest.mark.xfail(
-    strict=True, reason="needs storage-core branch (sqlite errors -> StorageError)"
-)
 NEEDS_PARSER = pytest.mark.xfail(
     strict=True, reason="needs the parser-pool branch (workers ignore SIGINT)"
 )
@@ -127,7 +124,6 @@ async def test_database_path_under_a_regular_file(tmp_path: Path) -> None:
     assert (tmp_path / "afile").read_text() == "not a folder"
 
 
-@NEEDS_STORAGE
 async def test_database_path_is_a_folder(tmp_path: Path) -> None:
     """DATABASE_PATH naming a folder: one line, exit 1, the folder untouched."""
     folder = tmp_path / "data"
@@ -138,7 +134,6 @@ async def test_database_path_is_a_folder(tmp_path: Path) -> None:
 
 
 @NEEDS_PROC
-@NEEDS_STORAGE
 async def test_database_path_where_nothing_can_be_created(tmp_path: Path) -> None:
     """DATABASE_PATH inside /proc: no one, root included, can create a file there."""
     r = await Cli(tmp_path, DATABASE_PATH="/proc/lantern-test.db")("feeds", "list")
@@ -177,7 +172,6 @@ def permissions_apply(probe: Path) -> Callable[[], None]:
     return _no_permission_override
 
 
-@NEEDS_STORAGE
 async def test_database_in_an_unwritable_folder(tmp_path: Path) -> None:
     """DATABASE_PATH in a read-only folder (mode 555): one line, exit 1."""
     preexec = await asyncio.to_thread(permissions_apply, tmp_path / "probe")
@@ -194,7 +188,6 @@ async def test_database_in_an_unwritable_folder(tmp_path: Path) -> None:
     assert not any(folder.iterdir())
 
 
-@NEEDS_STORAGE
 async def test_read_only_database_file(tmp_path: Path) -> None:
     """A database file with mode 444: a write fails in one line and changes nothing."""
     preexec = await asyncio.to_thread(permissions_apply, tmp_path / "probe")
@@ -209,7 +202,6 @@ async def test_read_only_database_file(tmp_path: Path) -> None:
     assert_intact(db, "http://127.0.0.1:9/feed")
 
 
-@NEEDS_STORAGE
 async def test_corrupt_database_file(tmp_path: Path) -> None:
     """DATABASE_PATH holding random bytes: one line, exit 1, the file left as it was."""
     db = tmp_path / "lantern.db"
@@ -220,7 +212,6 @@ async def test_corrupt_database_file(tmp_path: Path) -> None:
     assert db.read_bytes() == junk
 
 
-@NEEDS_STORAGE
 async def test_database_from_a_newer_lantern(tmp_path: Path) -> None:
     """A schema newer than this Lantern: one line, exit 1, the database untouched."""
     db = tmp_path / "lantern.db"
@@ -471,7 +462,6 @@ def feed_items(feed: int, count: int) -> list[dict[str, str]]:
 @pytest.mark.timeout(300)
 # Not strict: a race. Today most runs fail in round 1 or 2 with "database is locked"
 # from PRAGMA optimize in store.close(), but a quiet machine can dodge it for 8 rounds.
-@pytest.mark.xfail(strict=False, reason="needs storage-core branch (busy timeout, retry)")
 async def test_bot_and_two_polls_at_once(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:

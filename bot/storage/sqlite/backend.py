@@ -118,7 +118,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 raise translate(exc, str(file)) from exc
             raise
         if read_only:
-            log.warning("%s is read-only: reading works, changes will be refused", file)
+            log.info("%s is read-only: reading works, changes will be refused", file)
         return cls(writer, reader, path=str(file), read_only=read_only)
 
     @staticmethod
