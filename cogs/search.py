@@ -27,6 +27,7 @@ from bot.discord_edge.client import UserError
 from bot.errors import InvalidSearchQueryError
 from bot.models import Article, Feed
 from bot.posting.formatting import neutralize_mentions, safe_text, safe_url, thread_name_for
+from bot.search.query import related as core_related
 from bot.search.query import search as core_search
 from bot.storage import Storage
 from bot.support.crisis_contacts import looks_like_crisis, resources_text
@@ -331,7 +332,7 @@ class Search(commands.Cog):
         if article is None:
             return None
         feeds = FeedCache(self.bot)
-        similar = await store.related(article.id, guild.id, RELATED_LIMIT)
+        similar = await core_related(store, article.id, guild.id, RELATED_LIMIT)
         ids = [article.id, *(h.article.id for h in similar)]
         posted = await store.sent_in_guild(guild.id, ids)
         discussions = await store.discussions_for(guild.id, ids)

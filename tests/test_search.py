@@ -1,11 +1,14 @@
-"""bot.search.query (parser, builder, vocabulary, dates, snippets) and the SQLite search
-queries, through a real SQLite file."""
+"""bot.search (parser, vocabulary, dates, snippets, search()) and the SQLite search
+backend through the SearchStore protocol, on a real SQLite file. The pure plan
+building and the related-articles rule are in test_search_plan.py."""
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,9 +16,13 @@ import pytest
 
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedArticle, ParsedComment
+from bot.search import language, planning, service
 from bot.search import query as S
-from bot.storage import SearchQuery, SuccessOutcome
+from bot.search.related import related
+from bot.storage import SearchFilters, SearchPlan, SuccessOutcome, Term
+from bot.storage.errors import StorageError
 from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite.search import fts5_match, fts5_quote
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 GUILD_A, GUILD_B = 111, 222
@@ -61,65 +68,47 @@ def test_parse_drops_tokens_without_letters_or_digits() -> None:
 
 def test_parse_caps_terms_and_length() -> None:
     p = S.parse_query(" ".join(f"w{i}" for i in range(100)))
-    assert len(p.terms) == S.MAX_TERMS and p.truncated
+    assert len(p.terms) == language.MAX_TERMS and p.truncated
     long = S.parse_query("x" * 2000)
-    assert long.truncated and len(long.terms[0]) == S.MAX_QUERY_CHARS
+    assert long.truncated and len(long.terms[0]) == language.MAX_QUERY_CHARS
 
 
-# -- builder and vocabulary ---------------------------------------------------------
+# -- rendering a plan as FTS5 (bot/storage/sqlite/search.py) ---------------------------
+
+
+def _match(text: str, vocab: S.Vocabulary | None = None, **kw: object) -> str:
+    terms = planning.plan_terms(S.parse_query(text), S.Vocabulary() if vocab is None else vocab)
+    plan = SearchPlan(terms.required, terms.excluded, **kw)  # type: ignore[arg-type]
+    return fts5_match(plan)
 
 
 def test_every_token_is_quoted() -> None:
-    assert S.quote('say "hi"') == '"say ""hi"""'
-    match = S.build_match(S.parse_query("NEAR(a b) OR AND NOT title:x ^y"), S.Vocabulary())
+    """Member text reaches FTS5 only inside double quotes, inner quotes doubled."""
+    assert fts5_quote('say "hi"') == '"say ""hi"""'
     # operators are plain words (and, or, not are ignored as common words)
-    assert match == '("NEAR" AND "b" AND "title" AND "x" AND "y")'
+    assert (
+        _match("NEAR(a b) OR AND NOT title:x ^y") == '("NEAR" AND "b" AND "title" AND "x" AND "y")'
+    )
+    assert fts5_match(SearchPlan((Term('a"b'), Term("c", prefix=True)))) == '("a""b" AND "c"*)'
 
 
-def test_exclusions_and_phrases() -> None:
-    match = S.build_match(S.parse_query('"relapse prevention" plan -fentanyl'), S.Vocabulary())
-    assert match == '("plan" AND "relapse prevention") NOT "fentanyl"'
+def test_exclusions_phrases_and_any_word() -> None:
+    """Exclusions become NOT, phrases stay one string, match_any joins with OR."""
+    assert _match('"relapse prevention" plan -fentanyl') == (
+        '("plan" AND "relapse prevention") NOT "fentanyl"'
+    )
+    assert _match("sober living", match_any=True) == '("sober" OR "living")'
 
 
-def test_only_exclusions_or_nothing_is_rejected() -> None:
-    for text in ("", "   ", "-alcohol -opioids", "*** ---", "\x00\x01"):
-        with pytest.raises(InvalidSearchQueryError, match="Type at least one word"):
-            S.build_match(S.parse_query(text))
-
-
-def test_stopwords_are_ignored_unless_alone() -> None:
-    vocab = S.Vocabulary()
-    assert S.build_match(S.parse_query("how to stop drinking"), vocab) == '("stop" AND "drinking")'
-    assert S.build_match(S.parse_query("the who"), vocab) == '("the" AND "who")'
-
-
-def test_vocabulary_expands_both_ways() -> None:
+def test_vocabulary_expansions_render_as_alternatives() -> None:
+    """A term's expansions are ORed with it; excluded terms expand too."""
     vocab = S.default_vocabulary()
-    assert S.build_match(S.parse_query("AA meetings"), vocab) == (
-        '(("AA" OR "Alcoholics Anonymous") AND "meetings")'
-    )
-    assert S.build_match(S.parse_query("alcoholics ANONYMOUS"), vocab) == (
-        '("alcoholics ANONYMOUS" OR "AA")'
-    )
-    assert S.build_match(S.parse_query("MAT"), vocab).startswith(
-        '("MAT" OR "medication-assisted treatment"'
-    )
-    twelve = S.build_match(S.parse_query("twelve-step program"), vocab)
-    assert '"12-step"' in twelve and '"twelve-step"' in twelve and '"program"' in twelve
-    assert '"twelve-step"' in S.build_match(S.parse_query("12 step"), vocab)
-    assert '"naloxone"' in S.build_match(S.parse_query("Nárcan"), vocab)  # accent folded
-
-
-def test_vocabulary_longest_entry_wins_and_exclusions_expand() -> None:
-    vocab = S.default_vocabulary()
-    match = S.build_match(S.parse_query("fentanyl test strips"), vocab)
-    assert match.startswith('("fentanyl test strips" OR "FTS"')
-    assert S.build_match(S.parse_query("recovery -AA"), vocab) == (
-        '"recovery" NOT ("AA" OR "Alcoholics Anonymous")'
-    )
+    assert _match("AA meetings", vocab) == '(("AA" OR "Alcoholics Anonymous") AND "meetings")'
+    assert _match("recovery -AA", vocab) == '"recovery" NOT ("AA" OR "Alcoholics Anonymous")'
 
 
 def test_vocabulary_file_format(tmp_path: Path) -> None:
+    """Comments, blank lines, one-entry groups and duplicate spellings are handled."""
     path = tmp_path / "v.txt"
     path.write_text(
         "# comment\n\nFoo Bar | FB  # trailing comment\nsolo\nX-Ray | xray | X ray\n",
@@ -135,6 +124,7 @@ def test_vocabulary_file_format(tmp_path: Path) -> None:
 
 
 def test_the_shipped_vocabulary_is_package_data() -> None:
+    """vocabulary.txt ships inside bot/search/."""
     assert (Path(S.__file__).parent / "vocabulary.txt").is_file()
 
 
@@ -207,28 +197,6 @@ def test_render_snippet_handles_broken_markers_and_whitespace() -> None:
     assert S.render_snippet("a\x03b \x02open\nended") == "ab **open ended**"
     assert S.render_snippet("\x02 \x03x") == "x"
     assert S.render_snippet("") == ""
-
-
-# -- related terms ----------------------------------------------------------------------
-
-
-def test_related_terms_prefers_distinctive_words() -> None:
-    stats = [
-        S.TermStat("recovery", "recoveri", 3, 9000),  # too common
-        S.TermStat("naloxone", "naloxon", 2, 40),
-        S.TermStat("vending", "vend", 1, 12),
-        S.TermStat("unique", "uniqu", 1, 1),  # only in the article itself
-        S.TermStat("the", "the", 5, 500),  # stopword
-        S.TermStat("2024", "2024", 1, 30),  # number
-    ]
-    more = [*stats, S.TermStat("kits", "kit", 1, 300)]
-    assert S.related_terms(more, 10_000, limit=5) == ["naloxone", "vending", "kits"]
-    assert S.related_terms(more, 10_000, limit=2) == ["naloxone", "vending"]
-    assert S.related_terms(more, 10_000, df_budget=100) == ["naloxone", "vending", "kits"]
-    rare = [S.TermStat(f"w{i}x", f"w{i}", 1, 50) for i in range(6)]
-    assert len(S.related_terms(rare, 10_000, df_budget=220)) == 4
-    # fewer than 3 distinctive words (a small archive): common ones fill in
-    assert S.related_terms(stats, 10_000) == ["naloxone", "vending", "recovery"]
 
 
 # -- through the storage -------------------------------------------------------------------
@@ -348,7 +316,7 @@ async def test_guild_isolation(store: SqliteStorage) -> None:
     for text in ("recovery", "guild", "secret", "diary"):
         page = await _search(store, text, per_page=25)
         assert all(h.article.key.startswith("a") for h in page.hits)
-    assert await store.related(2, GUILD_B) == []  # a2 is not B's
+    assert await related(store, 2, GUILD_B) == []  # a2 is not B's
     assert await store.find_article_by_url("https://example.org/b1", GUILD_A) is None
 
 
@@ -398,25 +366,72 @@ async def test_long_query_keeps_distinctive_words(store: SqliteStorage) -> None:
     text = "recovery diary day another number " * 3 + "naloxone library kits free training"
     page = await _search(store, text)
     assert any("most distinctive" in n for n in page.notes)
-    assert page.description.count(" + ") == S.MAX_REQUIRED - 1
+    assert page.description.count(" + ") == planning.MAX_REQUIRED - 1
 
 
-async def test_very_common_queries_are_windowed(
+async def test_very_common_queries_rank_their_newest_matches(
     store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(S, "RANK_BUDGET", 10)
-    monkeypatch.setattr(S, "MIN_WINDOW", 5)
-    monkeypatch.setattr(S, "WINDOW_MIN_HITS", 3)
+    """Over RANK_BUDGET matches in scope, only the newest RANK_BUDGET are ranked, and
+    the member is told; a guild with few matches is ranked in full."""
+    monkeypatch.setattr(service, "RANK_BUDGET", 5)
     page = await _search(store, "recovery", per_page=25)
-    assert any("newest 5" in n for n in page.notes)
-    newest_ids = sorted((a.id for a in await store.latest_articles(100)), reverse=True)[:5]
-    assert {h.article.id for h in page.hits} <= set(newest_ids)
-    # guild B has too few matches in the window: its matches are ranked in full
+    assert any("newest 5 matching" in n for n in page.notes)
+    matching = [
+        a.id
+        for a in await store.latest_articles(100, guild_id=GUILD_A)
+        if "recovery" in (a.title + a.summary).casefold()
+    ]
+    assert len(matching) > 5
+    assert {h.article.id for h in page.hits} == set(sorted(matching, reverse=True)[:5])
+    assert page.total == 5 and not page.has_more
     b = await _search(store, "recovery", guild=GUILD_B)
     assert [h.article.key for h in b.hits] == ["b2"] and not b.notes
 
 
-async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:
+async def test_newest_matches_through_the_protocol(store: SqliteStorage) -> None:
+    """plan.newest_matches keeps the newest matches in scope, for ranking, paging and
+    counting, with either sort order."""
+    diary = [
+        a.id
+        for a in await store.latest_articles(100, guild_id=GUILD_A)
+        if "diary" in a.title.casefold()
+    ]
+    newest = set(sorted(diary, reverse=True)[:7])
+    for sort in ("relevance", "newest"):
+        plan = SearchPlan(
+            (Term("diary"),),
+            filters=SearchFilters(guild_id=GUILD_A),
+            sort=sort,  # type: ignore[arg-type]
+            limit=25,
+            newest_matches=7,
+        )
+        results = await store.search(plan)
+        assert {h.article.id for h in results.hits} == newest and results.newest_only
+        assert await store.count(plan) == 7
+    everything = SearchPlan((Term("diary"),), filters=SearchFilters(guild_id=GUILD_A), limit=50)
+    results = await store.search(everything)
+    assert len(results.hits) == len(diary) == 40 and not results.newest_only
+    exactly = await store.search(replace(everything, newest_matches=40))
+    assert len(exactly.hits) == 40 and not exactly.newest_only  # nothing left out
+
+
+async def test_scores_are_higher_for_better_hits(store: SqliteStorage) -> None:
+    """Relevance hits come best first with falling scores; a title match beats a
+    summary match; date order carries score 0.0."""
+    plan = SearchPlan((Term("naloxone"),), limit=10)
+    hits = (await store.search(plan)).hits
+    assert [h.article.key for h in hits][:1] == ["b1"]  # in b1's title and summary
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(h.score > 0 for h in hits)
+    by_date = await store.search(SearchPlan((Term("naloxone"),), sort="newest"))
+    assert {h.score for h in by_date.hits} == {0.0}
+
+
+async def test_fuzz_never_breaks_fts5(
+    store: SqliteStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Random member text never makes the backend fail (it would log the failure)."""
     rng = random.Random(1234)
     alphabet = [
         *"abcdeAB \"'()*-:^+.,;{}[]<>@#~|&!?/\\_=%$",
@@ -458,13 +473,28 @@ async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:
             )
         except InvalidSearchQueryError:
             pass
-        except sqlite3.Error:
+        except (StorageError, sqlite3.Error):
             errors += 1
         try:
             await store.autocomplete_titles(text, GUILD_A)
-        except sqlite3.Error:
+        except (StorageError, sqlite3.Error):
             errors += 1
+        words = text.split()
+        if words and rng.random() < 0.3:
+            # straight to the backend: plan terms are any text at all
+            plan = SearchPlan(
+                tuple(Term(w) for w in words[:4]),
+                excluded=(Term(text),),
+                match_any=rng.random() < 0.5,
+                comments=rng.random() < 0.2,
+            )
+            try:
+                await store.search(plan)
+                await store.count(plan)
+            except (StorageError, InvalidSearchQueryError, sqlite3.Error):
+                errors += 1
     assert errors == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
@@ -498,15 +528,16 @@ async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
 
 
 async def test_related(store: SqliteStorage) -> None:
+    """Related articles share distinctive words, stay in scope and exclude the article."""
     a10 = await store.find_article_by_url("https://example.org/a10", GUILD_A)
     assert a10 is not None
-    related = await store.related(a10.id, GUILD_A)
-    assert related and len(related) <= 5
-    keys = [h.article.key for h in related]
+    similar = await related(store, a10.id, GUILD_A)
+    assert similar and len(similar) <= 5
+    keys = [h.article.key for h in similar]
     assert "a10" not in keys
     assert all(k.startswith("a") for k in keys)
-    assert all("diary" in h.article.title.casefold() for h in related)
-    assert await store.related(999_999, GUILD_A) == []
+    assert all("diary" in h.article.title.casefold() for h in similar)
+    assert await related(store, 999_999, GUILD_A) == []
 
 
 async def test_autocomplete_titles(store: SqliteStorage) -> None:
@@ -538,17 +569,62 @@ async def test_find_article_by_url(store: SqliteStorage) -> None:
 
 
 async def test_storage_count_caps(store: SqliteStorage) -> None:
-    query = SearchQuery(match='"diary"', guild_id=GUILD_A)
-    assert await store.count(query) == 40
-    assert await store.count(query, cap=7) == 7
+    """count() counts matches in scope, at most `cap`."""
+    plan = SearchPlan((Term("diary"),), filters=SearchFilters(guild_id=GUILD_A))
+    assert await store.count(plan) == 40
+    assert await store.count(plan, cap=7) == 7
 
 
-async def test_term_stats(store: SqliteStorage) -> None:
-    stats = await store.term_stats(["Drinking", "12-step", "zzzz", "---"])
-    assert stats[0] == (("drink", 1),)
-    assert [t for t, _ in stats[1]] == ["12", "step"]
-    assert stats[2] == (("zzzz", 0),)
-    assert stats[3] == ()
+async def test_term_frequencies(store: SqliteStorage) -> None:
+    """Per term: articles having it (any guild; alternatives add up, a phrase counts
+    as its rarest word); None for prefixes."""
+    got = await store.term_frequencies(
+        [
+            Term("Drinking"),
+            Term("naloxone", ("diary",)),
+            Term("recovery diary"),
+            Term("zzzz"),
+            Term("---"),
+            Term("reco", prefix=True),
+        ]
+    )
+    assert got == [1, 2 + 41, 41, 0, 0, None]
+
+
+async def test_word_statistics(store: SqliteStorage) -> None:
+    """Words the index files together share a key; split or empty words have none."""
+    stats = await store.word_statistics(["Drinking", "drink", "12-step", "zzzz", "---"])
+    assert [s.word for s in stats] == ["Drinking", "drink", "12-step", "zzzz", "---"]
+    assert stats[0].key is not None and stats[0].key == stats[1].key
+    assert stats[0].articles == 1
+    assert stats[2].key is None and stats[4].key is None
+    assert stats[3].key is not None and stats[3].articles == 0
+
+
+async def test_driver_errors_leave_as_storage_errors(
+    store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An FTS5 complaint becomes InvalidSearchQueryError, any other driver error a
+    StorageError; neither message repeats the query."""
+    plan = SearchPlan((Term("secretword"),))
+
+    async def fts_error(*_: object) -> None:
+        raise sqlite3.OperationalError('fts5: syntax error near "secretword"')
+
+    monkeypatch.setattr(store, "_all", fts_error)
+    with pytest.raises(InvalidSearchQueryError) as bad:
+        await store.search(plan)
+    assert "secretword" not in str(bad.value)
+
+    async def disk_error(*_: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_all", disk_error)
+    monkeypatch.setattr(store, "_one", disk_error)
+    with pytest.raises(StorageError):
+        await store.search(plan)
+    with pytest.raises(StorageError):
+        await store.count(plan)
 
 
 async def test_comment_search_pages_through_the_union(store: SqliteStorage) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import ParsedArticle, ParsedComment
-from bot.storage import FailureOutcome, SearchQuery, SuccessOutcome
+from bot.storage import FailureOutcome, SearchPlan, SuccessOutcome, Term
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.backend import CATCH_UP_LIMIT, HASH_CHANGE_CAP
 from bot.storage.sqlite.guilds import DuplicateSubscriptionError
@@ -106,9 +106,9 @@ async def test_ingest_new_updated_unchanged(store: SqliteStorage) -> None:
     assert updated is not None and updated.title == "Naloxone saves lives"
     assert updated.revision == 2
     # the FTS index follows the update in the same transaction
-    hits = await store.search(SearchQuery(match='"naloxone"'))
+    hits = (await store.search(SearchPlan((Term("naloxone"),)))).hits
     assert [h.article.id for h in hits] == [updated.id]
-    assert await store.search(SearchQuery(match='"article" AND "1"')) == []
+    assert not (await store.search(SearchPlan((Term("article"), Term("1"))))).hits
 
 
 async def test_hash_only_churn_is_capped(store: SqliteStorage) -> None:

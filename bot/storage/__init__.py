@@ -8,18 +8,20 @@ from bot.storage.protocol import (
     FeedMeta,
     IngestResult,
     SearchHit,
-    SearchQuery,
     Storage,
     SuccessOutcome,
 )
+from bot.storage.search_plan import SearchFilters, SearchPlan, Term
 
 __all__ = [
     "Discussion",
     "FailureOutcome",
     "FeedMeta",
     "IngestResult",
+    "SearchFilters",
     "SearchHit",
-    "SearchQuery",
+    "SearchPlan",
     "Storage",
     "SuccessOutcome",
+    "Term",
 ]
