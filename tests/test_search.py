@@ -32,6 +32,7 @@ GUILD_A, GUILD_B = 111, 222
 
 
 def test_parse_words_phrases_exclusions_prefixes() -> None:
+    """Each part of the query language lands in its own bucket."""
     p = S.parse_query('stop drinking "one day at a time" -relapse recov* -"rock bottom"')
     assert p.terms == ("stop", "drinking")
     assert p.phrases == ("one day at a time",)
@@ -41,32 +42,38 @@ def test_parse_words_phrases_exclusions_prefixes() -> None:
 
 
 def test_parse_unterminated_quote_runs_to_the_end() -> None:
+    """An unclosed quote makes a phrase of the rest."""
     assert S.parse_query('naloxone "saves lives').phrases == ("saves lives",)
 
 
 def test_parse_smart_quotes_and_punctuation() -> None:
+    """Curly quotes quote; punctuation splits words but joiners stay inside."""
     p = S.parse_query("“harm reduction” title:fentanyl (alcohol) a,b 12-step don't")
     assert p.phrases == ("harm reduction",)
     assert p.terms == ("title", "fentanyl", "alcohol", "a", "b", "12-step", "don't")
 
 
 def test_parse_short_prefix_is_a_plain_word() -> None:
+    """A prefix under MIN_PREFIX letters is searched as a plain word."""
     p = S.parse_query("ab* x*")
     assert p.prefixes == ()
     assert p.terms == ("ab", "x")
 
 
 def test_parse_strips_control_and_invisible_characters() -> None:
+    """Control and zero-width characters never reach a term."""
     p = S.parse_query("na\x00lox\x02one\u200b \x1bsober\tliving\n")
     assert p.terms == ("na", "lox", "one", "sober", "living")
 
 
 def test_parse_drops_tokens_without_letters_or_digits() -> None:
+    """Symbols alone make no term."""
     p = S.parse_query('--- *** ^^ "" "!!" - ( ) :')
     assert p.empty and p.excluded == ()
 
 
 def test_parse_caps_terms_and_length() -> None:
+    """Long queries are cut to MAX_TERMS parts and MAX_QUERY_CHARS, and say so."""
     p = S.parse_query(" ".join(f"w{i}" for i in range(100)))
     assert len(p.terms) == language.MAX_TERMS and p.truncated
     long = S.parse_query("x" * 2000)
@@ -153,10 +160,12 @@ def test_the_shipped_vocabulary_is_package_data() -> None:
     ],
 )
 def test_parse_date(text: str, end: bool, expected: datetime) -> None:
+    """Absolute, relative and named dates give the start (or end) of their period."""
     assert S.parse_date(text, NOW, end=end) == expected
 
 
 def test_parse_date_month_arithmetic_clamps() -> None:
+    """Going back a month from the 31st lands on the last day of that month."""
     assert S.parse_date("1m", datetime(2024, 3, 31, tzinfo=UTC)) == datetime(
         2024, 2, 29, tzinfo=UTC
     )
@@ -166,6 +175,7 @@ def test_parse_date_month_arithmetic_clamps() -> None:
     "text", ["", "soon", "2024-13", "2024-02-30", "1969", "99999", "9999y", "-3d", "2024-05-01x"]
 )
 def test_bad_dates_are_friendly_errors(text: str) -> None:
+    """An unreadable date says which forms work."""
     with pytest.raises(InvalidSearchQueryError, match=r"2024-05-01.*30d"):
         S.parse_date(text, NOW)
 
@@ -174,6 +184,7 @@ def test_bad_dates_are_friendly_errors(text: str) -> None:
 
 
 def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
+    """Matches are bold; markdown in feed text is escaped."""
     out = S.render_snippet(
         "…a *star* and \x02Narcan\x03 kit_s `x` [l](u) \x02saves\x03 \x02lives\x03"
     )
@@ -181,12 +192,14 @@ def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
 
 
 def test_render_snippet_escapes_line_starts_only_at_the_start() -> None:
+    """Header and list markers are escaped only where they would format."""
     assert S.render_snippet("# Title: 12-step\nwork") == r"\# Title: 12-step work"
     assert S.render_snippet("-# small") == r"\-# small"
     assert S.render_snippet("3. third") == r"\3. third"
 
 
 def test_render_snippet_neutralizes_mentions() -> None:
+    """Mentions in feed text can never ping."""
     out = S.render_snippet("ping @everyone and <@123> <@&9> <#5> \x02@here\x03")
     assert "@everyone" not in out and "@here" not in out
     assert "<@" not in out.replace("\\<@", "")
@@ -194,6 +207,7 @@ def test_render_snippet_neutralizes_mentions() -> None:
 
 
 def test_render_snippet_handles_broken_markers_and_whitespace() -> None:
+    """Unbalanced markers and blank matches render cleanly."""
     assert S.render_snippet("a\x03b \x02open\nended") == "ab **open ended**"
     assert S.render_snippet("\x02 \x03x") == "x"
     assert S.render_snippet("") == ""
@@ -298,6 +312,7 @@ async def _search(st: SqliteStorage, text: str, guild: int = GUILD_A, **kw: obje
 
 
 async def test_search_end_to_end(store: SqliteStorage) -> None:
+    """Vocabulary, stemming, case and joined words work through search()."""
     page = await _search(store, "AA meetings")
     assert [h.article.key for h in page.hits] == ["a1"]
     assert S.render_snippet(page.hits[0].snippet).count("**") >= 2
@@ -309,6 +324,7 @@ async def test_search_end_to_end(store: SqliteStorage) -> None:
 
 
 async def test_guild_isolation(store: SqliteStorage) -> None:
+    """A guild never sees another guild's articles, in search, related or lookups."""
     a = await _search(store, "naloxone")
     b = await _search(store, "naloxone", guild=GUILD_B)
     assert {h.article.key for h in a.hits} == {"a2"}
@@ -321,6 +337,7 @@ async def test_guild_isolation(store: SqliteStorage) -> None:
 
 
 async def test_filters_and_sorting(store: SqliteStorage) -> None:
+    """Date, author and sort options filter and order the hits."""
     assert (await _search(store, "sobriety", after="2024-01", before="2024-02")).total == 1
     assert (await _search(store, "sobriety", before="2024")).total == 0
     assert (await _search(store, "sobriety", after="2024-01-11")).total == 0
@@ -339,6 +356,7 @@ async def test_filters_and_sorting(store: SqliteStorage) -> None:
 
 
 async def test_paging(store: SqliteStorage) -> None:
+    """Pages never overlap and together cover every match; deep pages are refused."""
     first = await _search(store, "diary")
     assert len(first.hits) == 5 and first.has_more and first.total == 40
     seen = {h.article.id for h in first.hits}
@@ -356,6 +374,7 @@ async def test_paging(store: SqliteStorage) -> None:
 
 
 async def test_relaxed_when_nothing_has_every_word(store: SqliteStorage) -> None:
+    """With no article holding every word, articles with some of them are shown."""
     page = await _search(store, "naloxone zebra")
     assert page.relaxed and [h.article.key for h in page.hits] == ["a2"]
     assert "some of them" in page.notes[-1]
@@ -363,6 +382,7 @@ async def test_relaxed_when_nothing_has_every_word(store: SqliteStorage) -> None
 
 
 async def test_long_query_keeps_distinctive_words(store: SqliteStorage) -> None:
+    """A pasted paragraph is cut to its MAX_REQUIRED rarest parts, and says so."""
     text = "recovery diary day another number " * 3 + "naloxone library kits free training"
     page = await _search(store, text)
     assert any("most distinctive" in n for n in page.notes)
@@ -498,6 +518,7 @@ async def test_fuzz_never_breaks_fts5(
 
 
 async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
+    """Comment matches bring their article, merged with its own match."""
     a1 = await store.find_article_by_url("https://example.org/a1", GUILD_A)
     b1 = await store.find_article_by_url("https://example.org/b1", GUILD_B)
     assert a1 is not None and b1 is not None
@@ -541,6 +562,7 @@ async def test_related(store: SqliteStorage) -> None:
 
 
 async def test_autocomplete_titles(store: SqliteStorage) -> None:
+    """Titles with every typed word, the last as a prefix, newest first, in scope."""
     got = await store.autocomplete_titles("recovery dia", GUILD_A)
     assert 0 < len(got) <= 25
     dates = [t.published_at for t in got]
@@ -558,6 +580,7 @@ async def test_autocomplete_titles(store: SqliteStorage) -> None:
 
 
 async def test_find_article_by_url(store: SqliteStorage) -> None:
+    """A link is found with or without slash, scheme variant or fragment."""
     for url in (
         "https://a.example/posts/12-steps/",
         "https://a.example/posts/12-steps",
@@ -628,6 +651,7 @@ async def test_driver_errors_leave_as_storage_errors(
 
 
 async def test_comment_search_pages_through_the_union(store: SqliteStorage) -> None:
+    """Paging through comment-only matches sees each article once, in order."""
     arts = [
         a
         for a in await store.latest_articles(100, guild_id=GUILD_A)
