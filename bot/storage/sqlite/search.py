@@ -292,6 +292,16 @@ class SearchQueries(rows.Connections):
         )
         if row is None or int(row[0]) <= n:
             return None
+        # A small scope (a guild with one feed) cannot hold more: without this the
+        # walk below would visit every match in the index to learn that.
+        f = plan.filters
+        scope, sparams = rows.scope(f.feed_id, f.guild_id)
+        row = await self._one_checked(
+            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {scope} LIMIT ?)",
+            (*sparams, n + 1),
+        )
+        if row is None or int(row[0]) <= n:
+            return None
         where, params = _filters(plan, None, "articles_fts.rowid")
         # The n-th newest match is the floor if an (n+1)-th exists.
         found = await self._run(
