@@ -8,12 +8,13 @@ topics; every 10th article with 1-5 source comments) is generated once through
 the real ingest path (SqliteStorage.record_success / record_comments) and cached
 in bench/out/ (git-ignored). Then it times, warm, best of 3 passes per shape:
 
-- the storage layer: SqliteStorage.search() on bot.search.build_match()
-  expressions, for typical 1-3 word queries and the worst shapes (one very
-  common word, an 80-word pasted paragraph);
+- the storage layer: SqliteStorage.search() on plans from
+  bot.search.planning.plan_terms(), for typical 1-3 word queries and the worst
+  shapes (one very common word, an 80-word pasted paragraph);
 - the full path members get: bot.search.search() (term statistics, capping of
-  long queries, the common-word window, has-more/total);
-- related() and autocomplete_titles().
+  long queries, ranking only the newest matches of a very common query,
+  has-more/total);
+- bot.search.related() and autocomplete_titles().
 
 Aims: search p95 < 15 ms, no shape > 150 ms, related p95 < 40 ms,
 autocomplete p95 < 20 ms.
@@ -38,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.models import ParsedArticle, ParsedComment
 from bot.search import query as S
-from bot.storage import SearchQuery, SuccessOutcome
+from bot.search.planning import plan_terms
+from bot.search.related import related
+from bot.storage import SearchFilters, SearchPlan, SuccessOutcome
 from bot.storage.sqlite import SqliteStorage
 
 OUT = Path(__file__).parent / "out"
@@ -305,9 +308,15 @@ async def measure(path: Path, runs: int) -> list[tuple[str, list[float]]]:
         prefixes.append(" ".join([*words[: k - 1], last]))
 
     def storage(text: str, **kw: object) -> Callable[[], Awaitable[object]]:
-        match = S.build_match(S.parse_query(text), vocab)
-        q = SearchQuery(match=match, guild_id=GUILD, limit=6, **kw)  # type: ignore[arg-type]
-        return lambda: store.search(q)
+        terms = plan_terms(S.parse_query(text), vocab)
+        plan = SearchPlan(
+            terms.required,
+            terms.excluded,
+            filters=SearchFilters(guild_id=GUILD),
+            limit=6,
+            **kw,  # type: ignore[arg-type]
+        )
+        return lambda: store.search(plan)
 
     def full(text: str, guild: int = GUILD, **kw: object) -> Callable[[], Awaitable[object]]:
         return lambda: S.search(store, text, guild_id=guild, now=now, **kw)  # type: ignore[arg-type]
@@ -345,7 +354,7 @@ async def measure(path: Path, runs: int) -> list[tuple[str, list[float]]]:
             (f"search(): {word!r}, 1-feed guild", await timed([full(word, guild=GUILD + 1)] * 10))
         )
     rows.append(("search(): prefix 'reco*'", await timed([full("reco*")] * 10)))
-    rows.append(("related()", await timed([lambda i=i: store.related(i, GUILD) for i in ids])))
+    rows.append(("related()", await timed([lambda i=i: related(store, i, GUILD) for i in ids])))
     rows.append(
         (
             "autocomplete_titles()",

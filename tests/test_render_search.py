@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.models import Comment
 from bot.search.query import SearchPage, parse_query
 from bot.storage.protocol import CommentHit, Discussion, LinkMention, SearchHit
+from bot.storage.search_plan import SearchPlan, Term
 from cogs.render import human_join, plain_label, title_link, words
 from cogs.search.render import (
     ENTRY_LIMIT,
@@ -29,14 +30,15 @@ def page(hits: list[SearchHit], *, page_no: int = 0, total: int | None = None,
     return SearchPage(
         hits=tuple(hits), page=page_no, per_page=5, has_more=False,
         total=len(hits) if total is None else total, total_capped=capped,
-        query=parse_query("baclofen"), match="baclofen", description="baclofen", notes=notes,
+        query=parse_query("baclofen"), plan=SearchPlan((Term("baclofen"),)),
+        description="baclofen", notes=notes,
     )
 
 
 def hit(article_id: int, snippet: str = "the \x02baclofen\x03 question", **kw: object) -> SearchHit:
     article = make_article(id=article_id, title=f"Article {article_id}",
                            link=f"https://recovery.example/{article_id}/")
-    return SearchHit(article=article, snippet=snippet, rank=0.0, **kw)
+    return SearchHit(article=article, snippet=snippet, score=0.0, **kw)
 
 
 def test_results_number_from_the_page_and_bold_the_matched_words() -> None:

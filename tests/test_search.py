@@ -1,11 +1,14 @@
-"""bot.search.query (parser, builder, vocabulary, dates, snippets) and the SQLite search
-queries, through a real SQLite file."""
+"""bot.search (parser, vocabulary, dates, snippets, search()) and the SQLite search
+backend through the SearchStore protocol, on a real SQLite file. The pure plan
+building and the related-articles rule are in test_search_plan.py."""
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,9 +16,13 @@ import pytest
 
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedArticle, ParsedComment
+from bot.search import language, planning, service
 from bot.search import query as S
-from bot.storage import SearchQuery, SuccessOutcome
+from bot.search.related import related
+from bot.storage import SearchFilters, SearchPlan, SuccessOutcome, Term
+from bot.storage.errors import StorageError
 from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite.search import fts5_match, fts5_quote
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 GUILD_A, GUILD_B = 111, 222
@@ -25,6 +32,7 @@ GUILD_A, GUILD_B = 111, 222
 
 
 def test_parse_words_phrases_exclusions_prefixes() -> None:
+    """Each part of the query language lands in its own bucket."""
     p = S.parse_query('stop drinking "one day at a time" -relapse recov* -"rock bottom"')
     assert p.terms == ("stop", "drinking")
     assert p.phrases == ("one day at a time",)
@@ -34,92 +42,80 @@ def test_parse_words_phrases_exclusions_prefixes() -> None:
 
 
 def test_parse_unterminated_quote_runs_to_the_end() -> None:
+    """An unclosed quote makes a phrase of the rest."""
     assert S.parse_query('naloxone "saves lives').phrases == ("saves lives",)
 
 
 def test_parse_smart_quotes_and_punctuation() -> None:
+    """Curly quotes quote; punctuation splits words but joiners stay inside."""
     p = S.parse_query("“harm reduction” title:fentanyl (alcohol) a,b 12-step don't")
     assert p.phrases == ("harm reduction",)
     assert p.terms == ("title", "fentanyl", "alcohol", "a", "b", "12-step", "don't")
 
 
 def test_parse_short_prefix_is_a_plain_word() -> None:
+    """A prefix under MIN_PREFIX letters is searched as a plain word."""
     p = S.parse_query("ab* x*")
     assert p.prefixes == ()
     assert p.terms == ("ab", "x")
 
 
 def test_parse_strips_control_and_invisible_characters() -> None:
+    """Control and zero-width characters never reach a term."""
     p = S.parse_query("na\x00lox\x02one\u200b \x1bsober\tliving\n")
     assert p.terms == ("na", "lox", "one", "sober", "living")
 
 
 def test_parse_drops_tokens_without_letters_or_digits() -> None:
+    """Symbols alone make no term."""
     p = S.parse_query('--- *** ^^ "" "!!" - ( ) :')
     assert p.empty and p.excluded == ()
 
 
 def test_parse_caps_terms_and_length() -> None:
+    """Long queries are cut to MAX_TERMS parts and MAX_QUERY_CHARS, and say so."""
     p = S.parse_query(" ".join(f"w{i}" for i in range(100)))
-    assert len(p.terms) == S.MAX_TERMS and p.truncated
+    assert len(p.terms) == language.MAX_TERMS and p.truncated
     long = S.parse_query("x" * 2000)
-    assert long.truncated and len(long.terms[0]) == S.MAX_QUERY_CHARS
+    assert long.truncated and len(long.terms[0]) == language.MAX_QUERY_CHARS
 
 
-# -- builder and vocabulary ---------------------------------------------------------
+# -- rendering a plan as FTS5 (bot/storage/sqlite/search.py) ---------------------------
+
+
+def _match(text: str, vocab: S.Vocabulary | None = None, **kw: object) -> str:
+    terms = planning.plan_terms(S.parse_query(text), S.Vocabulary() if vocab is None else vocab)
+    plan = SearchPlan(terms.required, terms.excluded, **kw)  # type: ignore[arg-type]
+    return fts5_match(plan)
 
 
 def test_every_token_is_quoted() -> None:
-    assert S.quote('say "hi"') == '"say ""hi"""'
-    match = S.build_match(S.parse_query("NEAR(a b) OR AND NOT title:x ^y"), S.Vocabulary())
+    """Member text reaches FTS5 only inside double quotes, inner quotes doubled."""
+    assert fts5_quote('say "hi"') == '"say ""hi"""'
     # operators are plain words (and, or, not are ignored as common words)
-    assert match == '("NEAR" AND "b" AND "title" AND "x" AND "y")'
+    assert (
+        _match("NEAR(a b) OR AND NOT title:x ^y") == '("NEAR" AND "b" AND "title" AND "x" AND "y")'
+    )
+    assert fts5_match(SearchPlan((Term('a"b'), Term("c", prefix=True)))) == '("a""b" AND "c"*)'
 
 
-def test_exclusions_and_phrases() -> None:
-    match = S.build_match(S.parse_query('"relapse prevention" plan -fentanyl'), S.Vocabulary())
-    assert match == '("plan" AND "relapse prevention") NOT "fentanyl"'
+def test_exclusions_phrases_and_any_word() -> None:
+    """Exclusions become NOT, phrases stay one string, match_any joins with OR."""
+    assert _match('"relapse prevention" plan -fentanyl') == (
+        '("plan" AND "relapse prevention") NOT "fentanyl"'
+    )
+    assert _match("sober living", match_any=True) == '("sober" OR "living")'
 
 
-def test_only_exclusions_or_nothing_is_rejected() -> None:
-    for text in ("", "   ", "-alcohol -opioids", "*** ---", "\x00\x01"):
-        with pytest.raises(InvalidSearchQueryError, match="Type at least one word"):
-            S.build_match(S.parse_query(text))
-
-
-def test_stopwords_are_ignored_unless_alone() -> None:
-    vocab = S.Vocabulary()
-    assert S.build_match(S.parse_query("how to stop drinking"), vocab) == '("stop" AND "drinking")'
-    assert S.build_match(S.parse_query("the who"), vocab) == '("the" AND "who")'
-
-
-def test_vocabulary_expands_both_ways() -> None:
+def test_vocabulary_expansions_render_as_alternatives() -> None:
+    """A term's expansions are ORed with it; excluded terms expand too."""
     vocab = S.default_vocabulary()
-    assert S.build_match(S.parse_query("AA meetings"), vocab) == (
-        '(("AA" OR "Alcoholics Anonymous") AND "meetings")'
-    )
-    assert S.build_match(S.parse_query("alcoholics ANONYMOUS"), vocab) == (
-        '("alcoholics ANONYMOUS" OR "AA")'
-    )
-    assert S.build_match(S.parse_query("MAT"), vocab).startswith(
-        '("MAT" OR "medication-assisted treatment"'
-    )
-    twelve = S.build_match(S.parse_query("twelve-step program"), vocab)
-    assert '"12-step"' in twelve and '"twelve-step"' in twelve and '"program"' in twelve
-    assert '"twelve-step"' in S.build_match(S.parse_query("12 step"), vocab)
-    assert '"naloxone"' in S.build_match(S.parse_query("Nárcan"), vocab)  # accent folded
-
-
-def test_vocabulary_longest_entry_wins_and_exclusions_expand() -> None:
-    vocab = S.default_vocabulary()
-    match = S.build_match(S.parse_query("fentanyl test strips"), vocab)
-    assert match.startswith('("fentanyl test strips" OR "FTS"')
-    assert S.build_match(S.parse_query("recovery -AA"), vocab) == (
-        '"recovery" NOT ("AA" OR "Alcoholics Anonymous")'
-    )
+    assert _match("AA meetings", vocab) == '(("AA" OR "Alcoholics Anonymous") AND "meetings")'
+    assert _match("recovery -AA", vocab) == '"recovery" NOT ("AA" OR "Alcoholics Anonymous")'
 
 
 def test_vocabulary_file_format(tmp_path: Path) -> None:
+    """Comments, blank lines, one-entry groups and duplicate spellings are handled."""
     path = tmp_path / "v.txt"
     path.write_text(
         "# comment\n\nFoo Bar | FB  # trailing comment\nsolo\nX-Ray | xray | X ray\n",
@@ -135,6 +131,7 @@ def test_vocabulary_file_format(tmp_path: Path) -> None:
 
 
 def test_the_shipped_vocabulary_is_package_data() -> None:
+    """vocabulary.txt ships inside bot/search/."""
     assert (Path(S.__file__).parent / "vocabulary.txt").is_file()
 
 
@@ -163,10 +160,12 @@ def test_the_shipped_vocabulary_is_package_data() -> None:
     ],
 )
 def test_parse_date(text: str, end: bool, expected: datetime) -> None:
+    """Absolute, relative and named dates give the start (or end) of their period."""
     assert S.parse_date(text, NOW, end=end) == expected
 
 
 def test_parse_date_month_arithmetic_clamps() -> None:
+    """Going back a month from the 31st lands on the last day of that month."""
     assert S.parse_date("1m", datetime(2024, 3, 31, tzinfo=UTC)) == datetime(
         2024, 2, 29, tzinfo=UTC
     )
@@ -176,6 +175,7 @@ def test_parse_date_month_arithmetic_clamps() -> None:
     "text", ["", "soon", "2024-13", "2024-02-30", "1969", "99999", "9999y", "-3d", "2024-05-01x"]
 )
 def test_bad_dates_are_friendly_errors(text: str) -> None:
+    """An unreadable date says which forms work."""
     with pytest.raises(InvalidSearchQueryError, match=r"2024-05-01.*30d"):
         S.parse_date(text, NOW)
 
@@ -184,6 +184,7 @@ def test_bad_dates_are_friendly_errors(text: str) -> None:
 
 
 def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
+    """Matches are bold; markdown in feed text is escaped."""
     out = S.render_snippet(
         "…a *star* and \x02Narcan\x03 kit_s `x` [l](u) \x02saves\x03 \x02lives\x03"
     )
@@ -191,12 +192,14 @@ def test_render_snippet_bolds_matches_and_escapes_markdown() -> None:
 
 
 def test_render_snippet_escapes_line_starts_only_at_the_start() -> None:
+    """Header and list markers are escaped only where they would format."""
     assert S.render_snippet("# Title: 12-step\nwork") == r"\# Title: 12-step work"
     assert S.render_snippet("-# small") == r"\-# small"
     assert S.render_snippet("3. third") == r"\3. third"
 
 
 def test_render_snippet_neutralizes_mentions() -> None:
+    """Mentions in feed text can never ping."""
     out = S.render_snippet("ping @everyone and <@123> <@&9> <#5> \x02@here\x03")
     assert "@everyone" not in out and "@here" not in out
     assert "<@" not in out.replace("\\<@", "")
@@ -204,31 +207,10 @@ def test_render_snippet_neutralizes_mentions() -> None:
 
 
 def test_render_snippet_handles_broken_markers_and_whitespace() -> None:
+    """Unbalanced markers and blank matches render cleanly."""
     assert S.render_snippet("a\x03b \x02open\nended") == "ab **open ended**"
     assert S.render_snippet("\x02 \x03x") == "x"
     assert S.render_snippet("") == ""
-
-
-# -- related terms ----------------------------------------------------------------------
-
-
-def test_related_terms_prefers_distinctive_words() -> None:
-    stats = [
-        S.TermStat("recovery", "recoveri", 3, 9000),  # too common
-        S.TermStat("naloxone", "naloxon", 2, 40),
-        S.TermStat("vending", "vend", 1, 12),
-        S.TermStat("unique", "uniqu", 1, 1),  # only in the article itself
-        S.TermStat("the", "the", 5, 500),  # stopword
-        S.TermStat("2024", "2024", 1, 30),  # number
-    ]
-    more = [*stats, S.TermStat("kits", "kit", 1, 300)]
-    assert S.related_terms(more, 10_000, limit=5) == ["naloxone", "vending", "kits"]
-    assert S.related_terms(more, 10_000, limit=2) == ["naloxone", "vending"]
-    assert S.related_terms(more, 10_000, df_budget=100) == ["naloxone", "vending", "kits"]
-    rare = [S.TermStat(f"w{i}x", f"w{i}", 1, 50) for i in range(6)]
-    assert len(S.related_terms(rare, 10_000, df_budget=220)) == 4
-    # fewer than 3 distinctive words (a small archive): common ones fill in
-    assert S.related_terms(stats, 10_000) == ["naloxone", "vending", "recovery"]
 
 
 # -- through the storage -------------------------------------------------------------------
@@ -330,6 +312,7 @@ async def _search(st: SqliteStorage, text: str, guild: int = GUILD_A, **kw: obje
 
 
 async def test_search_end_to_end(store: SqliteStorage) -> None:
+    """Vocabulary, stemming, case and joined words work through search()."""
     page = await _search(store, "AA meetings")
     assert [h.article.key for h in page.hits] == ["a1"]
     assert S.render_snippet(page.hits[0].snippet).count("**") >= 2
@@ -341,6 +324,7 @@ async def test_search_end_to_end(store: SqliteStorage) -> None:
 
 
 async def test_guild_isolation(store: SqliteStorage) -> None:
+    """A guild never sees another guild's articles, in search, related or lookups."""
     a = await _search(store, "naloxone")
     b = await _search(store, "naloxone", guild=GUILD_B)
     assert {h.article.key for h in a.hits} == {"a2"}
@@ -348,11 +332,12 @@ async def test_guild_isolation(store: SqliteStorage) -> None:
     for text in ("recovery", "guild", "secret", "diary"):
         page = await _search(store, text, per_page=25)
         assert all(h.article.key.startswith("a") for h in page.hits)
-    assert await store.related(2, GUILD_B) == []  # a2 is not B's
+    assert await related(store, 2, GUILD_B) == []  # a2 is not B's
     assert await store.find_article_by_url("https://example.org/b1", GUILD_A) is None
 
 
 async def test_filters_and_sorting(store: SqliteStorage) -> None:
+    """Date, author and sort options filter and order the hits."""
     assert (await _search(store, "sobriety", after="2024-01", before="2024-02")).total == 1
     assert (await _search(store, "sobriety", before="2024")).total == 0
     assert (await _search(store, "sobriety", after="2024-01-11")).total == 0
@@ -371,6 +356,7 @@ async def test_filters_and_sorting(store: SqliteStorage) -> None:
 
 
 async def test_paging(store: SqliteStorage) -> None:
+    """Pages never overlap and together cover every match; deep pages are refused."""
     first = await _search(store, "diary")
     assert len(first.hits) == 5 and first.has_more and first.total == 40
     seen = {h.article.id for h in first.hits}
@@ -388,6 +374,7 @@ async def test_paging(store: SqliteStorage) -> None:
 
 
 async def test_relaxed_when_nothing_has_every_word(store: SqliteStorage) -> None:
+    """With no article holding every word, articles with some of them are shown."""
     page = await _search(store, "naloxone zebra")
     assert page.relaxed and [h.article.key for h in page.hits] == ["a2"]
     assert "some of them" in page.notes[-1]
@@ -395,28 +382,76 @@ async def test_relaxed_when_nothing_has_every_word(store: SqliteStorage) -> None
 
 
 async def test_long_query_keeps_distinctive_words(store: SqliteStorage) -> None:
+    """A pasted paragraph is cut to its MAX_REQUIRED rarest parts, and says so."""
     text = "recovery diary day another number " * 3 + "naloxone library kits free training"
     page = await _search(store, text)
     assert any("most distinctive" in n for n in page.notes)
-    assert page.description.count(" + ") == S.MAX_REQUIRED - 1
+    assert page.description.count(" + ") == planning.MAX_REQUIRED - 1
 
 
-async def test_very_common_queries_are_windowed(
+async def test_very_common_queries_rank_their_newest_matches(
     store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(S, "RANK_BUDGET", 10)
-    monkeypatch.setattr(S, "MIN_WINDOW", 5)
-    monkeypatch.setattr(S, "WINDOW_MIN_HITS", 3)
+    """Over RANK_BUDGET matches in scope, only the newest RANK_BUDGET are ranked, and
+    the member is told; a guild with few matches is ranked in full."""
+    monkeypatch.setattr(service, "RANK_BUDGET", 5)
     page = await _search(store, "recovery", per_page=25)
-    assert any("newest 5" in n for n in page.notes)
-    newest_ids = sorted((a.id for a in await store.latest_articles(100)), reverse=True)[:5]
-    assert {h.article.id for h in page.hits} <= set(newest_ids)
-    # guild B has too few matches in the window: its matches are ranked in full
+    assert any("newest 5 matching" in n for n in page.notes)
+    matching = [
+        a.id
+        for a in await store.latest_articles(100, guild_id=GUILD_A)
+        if "recovery" in (a.title + a.summary).casefold()
+    ]
+    assert len(matching) > 5
+    assert {h.article.id for h in page.hits} == set(sorted(matching, reverse=True)[:5])
+    assert page.total == 5 and not page.has_more
     b = await _search(store, "recovery", guild=GUILD_B)
     assert [h.article.key for h in b.hits] == ["b2"] and not b.notes
 
 
-async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:
+async def test_newest_matches_through_the_protocol(store: SqliteStorage) -> None:
+    """plan.newest_matches keeps the newest matches in scope, for ranking, paging and
+    counting, with either sort order."""
+    diary = [
+        a.id
+        for a in await store.latest_articles(100, guild_id=GUILD_A)
+        if "diary" in a.title.casefold()
+    ]
+    newest = set(sorted(diary, reverse=True)[:7])
+    for sort in ("relevance", "newest"):
+        plan = SearchPlan(
+            (Term("diary"),),
+            filters=SearchFilters(guild_id=GUILD_A),
+            sort=sort,  # type: ignore[arg-type]
+            limit=25,
+            newest_matches=7,
+        )
+        results = await store.search(plan)
+        assert {h.article.id for h in results.hits} == newest and results.newest_only
+        assert await store.count(plan) == 7
+    everything = SearchPlan((Term("diary"),), filters=SearchFilters(guild_id=GUILD_A), limit=50)
+    results = await store.search(everything)
+    assert len(results.hits) == len(diary) == 40 and not results.newest_only
+    exactly = await store.search(replace(everything, newest_matches=40))
+    assert len(exactly.hits) == 40 and not exactly.newest_only  # nothing left out
+
+
+async def test_scores_are_higher_for_better_hits(store: SqliteStorage) -> None:
+    """Relevance hits come best first with falling scores; a title match beats a
+    summary match; date order carries score 0.0."""
+    plan = SearchPlan((Term("naloxone"),), limit=10)
+    hits = (await store.search(plan)).hits
+    assert [h.article.key for h in hits][:1] == ["b1"]  # in b1's title and summary
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(h.score > 0 for h in hits)
+    by_date = await store.search(SearchPlan((Term("naloxone"),), sort="newest"))
+    assert {h.score for h in by_date.hits} == {0.0}
+
+
+async def test_fuzz_never_breaks_fts5(
+    store: SqliteStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Random member text never makes the backend fail (it would log the failure)."""
     rng = random.Random(1234)
     alphabet = [
         *"abcdeAB \"'()*-:^+.,;{}[]<>@#~|&!?/\\_=%$",
@@ -458,16 +493,32 @@ async def test_fuzz_never_breaks_fts5(store: SqliteStorage) -> None:
             )
         except InvalidSearchQueryError:
             pass
-        except sqlite3.Error:
+        except (StorageError, sqlite3.Error):
             errors += 1
         try:
             await store.autocomplete_titles(text, GUILD_A)
-        except sqlite3.Error:
+        except (StorageError, sqlite3.Error):
             errors += 1
+        words = text.split()
+        if words and rng.random() < 0.3:
+            # straight to the backend: plan terms are any text at all
+            plan = SearchPlan(
+                tuple(Term(w) for w in words[:4]),
+                excluded=(Term(text),),
+                match_any=rng.random() < 0.5,
+                comments=rng.random() < 0.2,
+            )
+            try:
+                await store.search(plan)
+                await store.count(plan)
+            except (StorageError, InvalidSearchQueryError, sqlite3.Error):
+                errors += 1
     assert errors == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
+    """Comment matches bring their article, merged with its own match."""
     a1 = await store.find_article_by_url("https://example.org/a1", GUILD_A)
     b1 = await store.find_article_by_url("https://example.org/b1", GUILD_B)
     assert a1 is not None and b1 is not None
@@ -498,18 +549,20 @@ async def test_comments_are_searched_and_grouped(store: SqliteStorage) -> None:
 
 
 async def test_related(store: SqliteStorage) -> None:
+    """Related articles share distinctive words, stay in scope and exclude the article."""
     a10 = await store.find_article_by_url("https://example.org/a10", GUILD_A)
     assert a10 is not None
-    related = await store.related(a10.id, GUILD_A)
-    assert related and len(related) <= 5
-    keys = [h.article.key for h in related]
+    similar = await related(store, a10.id, GUILD_A)
+    assert similar and len(similar) <= 5
+    keys = [h.article.key for h in similar]
     assert "a10" not in keys
     assert all(k.startswith("a") for k in keys)
-    assert all("diary" in h.article.title.casefold() for h in related)
-    assert await store.related(999_999, GUILD_A) == []
+    assert all("diary" in h.article.title.casefold() for h in similar)
+    assert await related(store, 999_999, GUILD_A) == []
 
 
 async def test_autocomplete_titles(store: SqliteStorage) -> None:
+    """Titles with every typed word, the last as a prefix, newest first, in scope."""
     got = await store.autocomplete_titles("recovery dia", GUILD_A)
     assert 0 < len(got) <= 25
     dates = [t.published_at for t in got]
@@ -527,6 +580,7 @@ async def test_autocomplete_titles(store: SqliteStorage) -> None:
 
 
 async def test_find_article_by_url(store: SqliteStorage) -> None:
+    """A link is found with or without slash, scheme variant or fragment."""
     for url in (
         "https://a.example/posts/12-steps/",
         "https://a.example/posts/12-steps",
@@ -538,20 +592,66 @@ async def test_find_article_by_url(store: SqliteStorage) -> None:
 
 
 async def test_storage_count_caps(store: SqliteStorage) -> None:
-    query = SearchQuery(match='"diary"', guild_id=GUILD_A)
-    assert await store.count(query) == 40
-    assert await store.count(query, cap=7) == 7
+    """count() counts matches in scope, at most `cap`."""
+    plan = SearchPlan((Term("diary"),), filters=SearchFilters(guild_id=GUILD_A))
+    assert await store.count(plan) == 40
+    assert await store.count(plan, cap=7) == 7
 
 
-async def test_term_stats(store: SqliteStorage) -> None:
-    stats = await store.term_stats(["Drinking", "12-step", "zzzz", "---"])
-    assert stats[0] == (("drink", 1),)
-    assert [t for t, _ in stats[1]] == ["12", "step"]
-    assert stats[2] == (("zzzz", 0),)
-    assert stats[3] == ()
+async def test_term_frequencies(store: SqliteStorage) -> None:
+    """Per term: articles having it (any guild; alternatives add up, a phrase counts
+    as its rarest word); None for prefixes."""
+    got = await store.term_frequencies(
+        [
+            Term("Drinking"),
+            Term("naloxone", ("diary",)),
+            Term("recovery diary"),
+            Term("zzzz"),
+            Term("---"),
+            Term("reco", prefix=True),
+        ]
+    )
+    assert got == [1, 2 + 41, 41, 0, 0, None]
+
+
+async def test_word_statistics(store: SqliteStorage) -> None:
+    """Words the index files together share a key; split or empty words have none."""
+    stats = await store.word_statistics(["Drinking", "drink", "12-step", "zzzz", "---"])
+    assert [s.word for s in stats] == ["Drinking", "drink", "12-step", "zzzz", "---"]
+    assert stats[0].key is not None and stats[0].key == stats[1].key
+    assert stats[0].articles == 1
+    assert stats[2].key is None and stats[4].key is None
+    assert stats[3].key is not None and stats[3].articles == 0
+
+
+async def test_driver_errors_leave_as_storage_errors(
+    store: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An FTS5 complaint becomes InvalidSearchQueryError, any other driver error a
+    StorageError; neither message repeats the query."""
+    plan = SearchPlan((Term("secretword"),))
+
+    async def fts_error(*_: object) -> None:
+        raise sqlite3.OperationalError('fts5: syntax error near "secretword"')
+
+    monkeypatch.setattr(store, "_all", fts_error)
+    with pytest.raises(InvalidSearchQueryError) as bad:
+        await store.search(plan)
+    assert "secretword" not in str(bad.value)
+
+    async def disk_error(*_: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_all", disk_error)
+    monkeypatch.setattr(store, "_one", disk_error)
+    with pytest.raises(StorageError):
+        await store.search(plan)
+    with pytest.raises(StorageError):
+        await store.count(plan)
 
 
 async def test_comment_search_pages_through_the_union(store: SqliteStorage) -> None:
+    """Paging through comment-only matches sees each article once, in order."""
     arts = [
         a
         for a in await store.latest_articles(100, guild_id=GUILD_A)

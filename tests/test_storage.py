@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import SearchQuery
+from bot.storage import SearchPlan, Term
 from bot.storage.errors import (
     DatabaseBusyError,
     DatabaseCorruptError,
@@ -54,9 +54,9 @@ async def test_the_fts_index_follows_an_update_in_the_same_transaction(
     await store.record_success(
         feed.id, ok(art(1, title="Naloxone saves lives", content_hash="h1b"), art(2))
     )
-    hits = await store.search(SearchQuery(match='"naloxone"'))
+    hits = (await store.search(SearchPlan((Term("naloxone"),)))).hits
     assert [h.article.id for h in hits] == [aid]
-    assert await store.search(SearchQuery(match='"article" AND "1"')) == []
+    assert not (await store.search(SearchPlan((Term("article"), Term("1"))))).hits
 
 
 def _error(code: int, name: str, message: str) -> sqlite3.Error:

@@ -10,10 +10,10 @@ from bot.storage.protocol import (
     IngestResult,
     Keep,
     SearchHit,
-    SearchQuery,
     Storage,
     SuccessOutcome,
 )
+from bot.storage.search_plan import SearchFilters, SearchPlan, Term
 
 __all__ = [
     "KEEP",
@@ -22,8 +22,10 @@ __all__ = [
     "FeedMeta",
     "IngestResult",
     "Keep",
+    "SearchFilters",
     "SearchHit",
-    "SearchQuery",
+    "SearchPlan",
     "Storage",
     "SuccessOutcome",
+    "Term",
 ]

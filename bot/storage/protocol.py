@@ -27,6 +27,7 @@ from bot.models import (
     PostStyle,
     Subscription,
 )
+from bot.storage.search_plan import SearchPlan, Term, WordStatistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +69,6 @@ class IngestResult:
 
 
 @dataclass(frozen=True, slots=True)
-class SearchQuery:
-    match: str  # a safe FTS5 expression built by bot.search.query, never raw user text
-    guild_id: int | None = None
-    feed_id: int | None = None
-    author: str | None = None
-    after: datetime | None = None  # inclusive
-    before: datetime | None = None  # exclusive
-    sort: Literal["relevance", "newest"] = "relevance"
-    limit: int = 10
-    offset: int = 0
-    exclude_ids: tuple[int, ...] = ()
-    comments: bool = False  # also match source comments; hits carry the matching ones
-    window: int | None = None  # only the newest `window` indexed articles (by id)
-
-
-@dataclass(frozen=True, slots=True)
 class CommentHit:
     comment: Comment
     snippet: str  # \x02 ... \x03 markers like SearchHit.snippet
@@ -93,9 +78,20 @@ class CommentHit:
 class SearchHit:
     article: Article
     snippet: str  # matched terms wrapped in \x02 ... \x03 for the renderer to mark up
-    rank: float  # lower is better (bm25); 0.0 when sorted by date
+    # Higher is better. Comparable only within one result list (the scale is the
+    # backend's own); 0.0 when the search is sorted by date.
+    score: float
     comments: tuple[CommentHit, ...] = ()  # matching source comments, best first
     via_comments: bool = False  # only its comments matched, not the article
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """One page of hits for a SearchPlan."""
+
+    hits: tuple[SearchHit, ...]
+    # More than `plan.newest_matches` articles matched: the older ones were left out.
+    newest_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,18 +494,60 @@ class DiscussionStore(Protocol):
 
 
 class SearchStore(Protocol):
-    async def search(self, query: SearchQuery) -> list[SearchHit]: ...
-    async def count(self, query: SearchQuery, cap: int = 1000) -> int: ...
-    async def match_count(self, match: str, cap: int) -> int: ...
-    async def term_stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]: ...
-    async def indexed_count(self) -> int: ...
-    async def related(
-        self, article_id: int, guild_id: int | None, limit: int = 5
-    ) -> list[SearchHit]: ...
+    """Full-text search over the archive, driven by a `SearchPlan` (search_plan.py).
+
+    Every method may raise StorageError (errors.py). A backend never lets its
+    driver's errors, nor its query language's, escape: a plan the backend cannot
+    run raises InvalidSearchQueryError. A guild sees only its scope: the feeds it
+    subscribes or has subscribed to (`add_guild_feed`)."""
+
+    async def search(self, plan: SearchPlan) -> SearchResults:
+        """One page (`plan.offset`, `plan.limit`) of the articles matching `plan`.
+
+        Order: with sort="relevance", best first by the backend's relevance
+        (`SearchHit.score`, higher is better: a title match above a summary match
+        above a body match; rarer terms weigh more); with sort="newest", by
+        publication date. Ties, and equal dates, go newest published first, then
+        highest id, so pages never overlap. With `plan.comments`, an article also
+        matches through its source comments, scores the better of the two, and
+        carries its best-matching comments (`via_comments` when only they matched).
+        With `plan.newest_matches`, only that many newest matches are ranked and
+        paged (`newest_only` says when others were left out).
+        """
+        ...
+
+    async def count(self, plan: SearchPlan, cap: int = 1000) -> int:
+        """How many articles match `plan` (ignoring offset and limit), counting at
+        most `cap`."""
+        ...
+
+    async def term_frequencies(self, terms: Sequence[Term]) -> list[int | None]:
+        """For each term on its own: about how many articles (any guild) have it,
+        as the backend's index counts them. An estimate (may lag minutes; a phrase
+        may count as its rarest word); None when the backend has no cheap one."""
+        ...
+
+    async def word_statistics(self, words: Sequence[str]) -> list[WordStatistics]:
+        """For each word, the term the index files it under and how many articles
+        (any guild) contain that term, estimated as in `term_frequencies`."""
+        ...
+
+    async def indexed_count(self) -> int:
+        """About how many articles are searchable, all guilds together (cheap)."""
+        ...
+
     async def autocomplete_titles(
         self, prefix_text: str, guild_id: int | None, limit: int = 25
-    ) -> list[TitleMatch]: ...
-    async def find_article_by_url(self, url: str, guild_id: int | None) -> Article | None: ...
+    ) -> list[TitleMatch]:
+        """Titles of the guild's articles holding every typed word (the last one as
+        a prefix while it is being typed), newest first; blank text lists the
+        newest titles. Any text is safe."""
+        ...
+
+    async def find_article_by_url(self, url: str, guild_id: int | None) -> Article | None:
+        """The guild's article whose link is `url` (tried with/without a trailing
+        slash, http/https, without #fragment); the newest when a link repeats."""
+        ...
 
 
 class Storage(

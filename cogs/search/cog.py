@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.discord_edge.embeds import to_embed
 from bot.errors import InvalidSearchQueryError
 from bot.posting.formatting import EmbedSpec
+from bot.search.query import related as core_related
 from bot.support.crisis_contacts import looks_like_crisis
 from cogs.articles import (
     article_choices,
@@ -172,7 +173,7 @@ class Search(commands.Cog):
         article = await resolve_article(store, guild_id, value)
         if article is None:
             return None
-        similar = await store.related(article.id, guild_id, RELATED_LIMIT)
+        similar = await core_related(store, article.id, guild_id, RELATED_LIMIT)
         ids = [article.id, *(h.article.id for h in similar)]
         return related_embed(
             Related(

@@ -1,15 +1,20 @@
-"""Full-text search, more-like-this and title autocomplete over the FTS5 indexes.
+"""Full-text search, title autocomplete and term statistics over the FTS5 indexes.
 
-Every query here runs on the read connection (`_one`/`_all`), so searches never
-queue behind a poll's writes. MATCH expressions come from bot.search.query (every
-token quoted); the few expressions built here (related, autocomplete) quote
-their tokens the same way.
+A `SearchPlan` (bot/storage/search_plan.py) is rendered here into an FTS5 MATCH
+expression (`fts5_match`: every token quoted, so no text can reach FTS5 as
+syntax) and SQL filters. Every query runs on the read connection (`_one`/`_all`),
+so searches never queue behind a poll's writes. SQLite and FTS5 errors leave as
+StorageError or InvalidSearchQueryError, never as sqlite3 errors.
+
+Scores: FTS5's bm25() is lower-is-better; hits carry its negation, so a higher
+`SearchHit.score` is better as the protocol states.
 
 Speed (bench/bench_search.py, 100k articles): the ranking query joins each FTS
 match to `articles` through the covering index `articles_search` (migration 2)
 with `+a.feed_id` so the planner cannot probe it once per subscribed feed; the
 page is picked first and only its rows get a snippet (CROSS JOIN fixes that
-order). Very common queries are windowed by bot.search.query, not here.
+order). `plan.newest_matches` becomes a lower bound on the article id: ids
+grow as articles arrive, so the newest matches are those with the highest ids.
 
 Term statistics: the index is stemmed (porter), so document frequencies come
 from an `fts5vocab` table of type `row` (a lookup costs about as much as the
@@ -30,8 +35,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.errors import InvalidSearchQueryError
 from bot.models import Article, Feed
-from bot.storage.protocol import CommentHit, LinkMention, SearchHit, SearchQuery, TitleMatch
+from bot.storage.errors import StorageError
+from bot.storage.protocol import CommentHit, LinkMention, SearchHit, SearchResults, TitleMatch
+from bot.storage.search_plan import SearchPlan, Term, WordStatistics
 from bot.storage.sqlite import rows
 
 log = logging.getLogger(__name__)
@@ -51,9 +59,6 @@ _TEMP_TABLES = (
 _WORD = re.compile(r"\w+")
 _COMMENTS_PER_HIT = 3
 _AUTOCOMPLETE_POOL = 200  # newest-by-id candidates sorted by date for autocomplete
-_RELATED_TERMS = 12
-# The OR query costs about as much as its words' document frequencies add up to.
-_RELATED_DF_BUDGET = 10_000
 
 # The covering index of migration step 2: scope and date checks per FTS match.
 _COVERING = "INDEXED BY articles_search"
@@ -61,6 +66,50 @@ _DF_CACHE_SIZE = 50_000
 _DF_CACHE_SECONDS = 600.0
 
 _tok_ids = itertools.count(1)
+
+
+# -- rendering a plan ------------------------------------------------------------------
+
+
+def fts5_quote(token: str) -> str:
+    """One FTS5 string: everything inside double quotes, inner quotes doubled. A
+    NUL would end the expression early in FTS5's C parser: it becomes a space."""
+    return '"' + token.replace("\x00", " ").replace('"', '""') + '"'
+
+
+def _render_term(term: Term) -> str:
+    if term.prefix:
+        return f"{fts5_quote(term.text)}*"
+    alternatives = term.alternatives
+    if len(alternatives) == 1:
+        return fts5_quote(alternatives[0])
+    return "(" + " OR ".join(fts5_quote(a) for a in alternatives) + ")"
+
+
+def fts5_match(plan: SearchPlan) -> str:
+    """The FTS5 expression for `plan`'s terms: all required terms (any one with
+    `match_any`), minus every excluded one. A quoted string is a phrase to FTS5,
+    which is what every alternative means in a plan."""
+    parts = [_render_term(t) for t in plan.required]
+    joiner = " OR " if plan.match_any else " AND "
+    expr = parts[0] if len(parts) == 1 else "(" + joiner.join(parts) + ")"
+    for term in plan.excluded:
+        expr += f" NOT {_render_term(term)}"
+    return expr
+
+
+def _translate(exc: sqlite3.Error) -> Exception:
+    """A driver error as the storage family. An FTS5 complaint means the plan
+    could not be rendered (a bug: every token is quoted); the member is told the
+    search could not be read. The message can quote the query: only its kind is
+    logged (privacy)."""
+    log.error("search failed: %s", type(exc).__name__)
+    message = str(exc).casefold()
+    if "fts5" in message or "unterminated string" in message:
+        return InvalidSearchQueryError(
+            "That search could not be read. Try plain words, without symbols."
+        )
+    return StorageError("The archive could not be searched just now. Try again in a moment.")
 
 
 class SearchQueries(rows.Connections):
@@ -80,15 +129,23 @@ class SearchQueries(rows.Connections):
 
     # -- search ----------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery) -> list[SearchHit]:
-        """Ranked full-text search. `query.match` is an already-safe FTS5 expression.
-        With `query.comments`, articles whose source comments match are included and
-        each hit carries its best-matching comments."""
-        if query.comments:
-            return await self._search_with_comments(query)
-        where, params = _filters(query)
-        window, wparams = self._window(query, "articles_fts.rowid")
-        if query.sort == "newest":
+    async def search(self, plan: SearchPlan) -> SearchResults:
+        """Ranked full-text search (order and scores: see SearchStore.search). With
+        `plan.comments`, articles whose source comments match are included and each
+        hit carries its best-matching comments."""
+        match = fts5_match(plan)
+        floor = await self._newest_floor(plan, match)
+        if plan.comments:
+            hits = await self._search_with_comments(plan, match, floor)
+        else:
+            hits = await self._search_articles(plan, match, floor)
+        return SearchResults(tuple(hits), newest_only=floor is not None)
+
+    async def _search_articles(
+        self, plan: SearchPlan, match: str, floor: int | None
+    ) -> list[SearchHit]:
+        where, params = _filters(plan, floor, "articles_fts.rowid")
+        if plan.sort == "newest":
             order, score = "a.published_at DESC, a.id DESC", "0.0"
         else:
             order, score = "score", _BM25
@@ -99,7 +156,7 @@ class SearchQueries(rows.Connections):
             f" SELECT articles_fts.rowid AS id, {score} AS score,"
             "  a.published_at AS published_at"
             f" FROM articles_fts JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ?{window} AND {where}"
+            f" WHERE articles_fts MATCH ? AND {where}"
             f" ORDER BY {order} LIMIT ? OFFSET ?)"
             f" SELECT a.*, page.score AS score, {_SNIPPET} AS snip"
             # CROSS JOIN keeps this order: otherwise SQLite may walk every match
@@ -107,19 +164,18 @@ class SearchQueries(rows.Connections):
             " FROM page CROSS JOIN articles_fts ON articles_fts.rowid = page.id"
             " CROSS JOIN articles a ON a.id = page.id"
             " WHERE articles_fts MATCH ?"
-            f" ORDER BY {'' if query.sort == 'newest' else 'page.score, '}"
+            f" ORDER BY {'' if plan.sort == 'newest' else 'page.score, '}"
             "page.published_at DESC, page.id DESC"
         )
-        found = await self._run(
-            sql, (query.match, *wparams, *params, query.limit, query.offset, query.match)
-        )
-        return [SearchHit(rows.to_article(r), r["snip"] or "", float(r["score"])) for r in found]
+        found = await self._run(sql, (match, *params, plan.limit, plan.offset, match))
+        return [SearchHit(rows.to_article(r), r["snip"] or "", _score(r["score"])) for r in found]
 
-    async def _search_with_comments(self, query: SearchQuery) -> list[SearchHit]:
-        where, params = _filters(query)
-        awin, awp = self._window(query, "articles_fts.rowid")
-        cwin, cwp = self._window(query, "c.article_id")
-        newest = query.sort == "newest"
+    async def _search_with_comments(
+        self, plan: SearchPlan, match: str, floor: int | None
+    ) -> list[SearchHit]:
+        awhere, aparams = _filters(plan, floor, "articles_fts.rowid")
+        cwhere, cparams = _filters(plan, floor, "c.article_id")
+        newest = plan.sort == "newest"
         score_a = "0.0" if newest else _BM25
         score_c = "0.0" if newest else "bm25(comments_fts)"
         by_date = "published_at DESC, id DESC"
@@ -132,12 +188,12 @@ class SearchQueries(rows.Connections):
             f" SELECT articles_fts.rowid AS id, {score_a} AS score,"
             "  a.published_at AS published_at, 1 AS own"
             f" FROM articles_fts JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ?{awin} AND {where} ORDER BY {order} LIMIT ?),"
+            f" WHERE articles_fts MATCH ? AND {awhere} ORDER BY {order} LIMIT ?),"
             " scored AS MATERIALIZED ("
             f" SELECT c.article_id AS id, {score_c} AS score, a.published_at AS published_at"
             " FROM comments_fts JOIN comments c ON c.id = comments_fts.rowid"
             f" JOIN articles a {_COVERING} ON a.id = c.article_id"
-            f" WHERE comments_fts MATCH ?{cwin} AND {where}),"
+            f" WHERE comments_fts MATCH ? AND {cwhere}),"
             " com AS MATERIALIZED (SELECT id, min(score) AS score,"
             "  max(published_at) AS published_at, 0 AS own FROM scored"
             f"  GROUP BY id ORDER BY {order} LIMIT ?),"
@@ -149,14 +205,14 @@ class SearchQueries(rows.Connections):
             " FROM page CROSS JOIN articles a ON a.id = page.id"
             f" ORDER BY {', '.join('page.' + o for o in order.split(', '))}"
         )
-        k = query.offset + query.limit
+        k = plan.offset + plan.limit
         found = await self._run(
             sql,
             (
-                *(query.match, *awp, *params, k),
-                *(query.match, *cwp, *params, k),
-                query.limit,
-                query.offset,
+                *(match, *aparams, k),
+                *(match, *cparams, k),
+                plan.limit,
+                plan.offset,
             ),
         )
         if not found:
@@ -169,7 +225,7 @@ class SearchQueries(rows.Connections):
                 f"SELECT articles_fts.rowid, {_SNIPPET} FROM json_each(?) j"
                 " CROSS JOIN articles_fts ON articles_fts.rowid = j.value"
                 " WHERE articles_fts MATCH ?",
-                (json.dumps(ids), query.match),
+                (json.dumps(ids), match),
             )
         }
         by_article: dict[int, list[CommentHit]] = {}
@@ -178,7 +234,7 @@ class SearchQueries(rows.Connections):
             " FROM comments c CROSS JOIN comments_fts ON comments_fts.rowid = c.id"
             f" WHERE c.article_id IN ({marks}) AND comments_fts MATCH ?"
             " ORDER BY bm25(comments_fts)",
-            (*ids, query.match),
+            (*ids, match),
         ):
             bucket = by_article.setdefault(int(r["article_id"]), [])
             if len(bucket) < _COMMENTS_PER_HIT:
@@ -187,65 +243,87 @@ class SearchQueries(rows.Connections):
             SearchHit(
                 rows.to_article(r),
                 snippets.get(int(r["id"]), ""),
-                float(r["score"]),
+                _score(r["score"]),
                 comments=tuple(by_article.get(int(r["id"]), ())),
                 via_comments=not r["own"],
             )
             for r in found
         ]
 
-    async def count(self, query: SearchQuery, cap: int = 1000) -> int:
-        """How many articles match `query` (ignoring limit/offset), counting at most `cap`."""
-        where, params = _filters(query)
-        awin, awp = self._window(query, "articles_fts.rowid")
+    async def count(self, plan: SearchPlan, cap: int = 1000) -> int:
+        """How many articles match `plan` (ignoring offset/limit), counting at most `cap`."""
+        match = fts5_match(plan)
+        # Leaving out all but the newest n matches cannot bring a count below n.
+        n = plan.newest_matches
+        floor = None if n is None or cap <= n else await self._newest_floor(plan, match)
+        where, params = _filters(plan, floor, "articles_fts.rowid")
         articles = (
             "SELECT articles_fts.rowid AS id FROM articles_fts"
             f" JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ?{awin} AND {where}"
+            f" WHERE articles_fts MATCH ? AND {where}"
         )
-        args: list[Any] = [query.match, *awp, *params]
-        if query.comments:
-            cwin, cwp = self._window(query, "c.article_id")
+        args: list[Any] = [match, *params]
+        if plan.comments:
+            cwhere, cparams = _filters(plan, floor, "c.article_id")
             articles += (
                 " UNION SELECT c.article_id FROM comments_fts"
                 " JOIN comments c ON c.id = comments_fts.rowid"
                 f" JOIN articles a {_COVERING} ON a.id = c.article_id"
-                f" WHERE comments_fts MATCH ?{cwin} AND {where}"
+                f" WHERE comments_fts MATCH ? AND {cwhere}"
             )
-            args += [query.match, *cwp, *params]
+            args += [match, *cparams]
         row = await self._one_checked(f"SELECT count(*) FROM ({articles} LIMIT ?)", (*args, cap))
         return 0 if row is None else int(row[0])
 
-    async def match_count(self, match: str, cap: int) -> int:
-        """How many indexed articles (any guild) match `match`, counting at most
-        `cap`: a walk of the FTS doclists only, no join (~1.5 ms at 66k matches)."""
+    async def _newest_floor(self, plan: SearchPlan, match: str) -> int | None:
+        """The lowest article id among `plan`'s newest `newest_matches` article
+        matches in scope, or None when no more than that many match (nothing is
+        left out). Costs a walk of that many matches, newest first.
+        With comments, articles matching only through comments at or above the
+        floor are kept too: at least the newest `newest_matches` remain."""
+        n = plan.newest_matches
+        if n is None:
+            return None
+        # Any-guild count first: a walk of the FTS doclists only, no join (~1.5 ms
+        # at 66k matches). Fewer in the whole index means fewer in scope.
         row = await self._one_checked(
             "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
-            (match, cap),
+            (match, n + 1),
         )
-        return 0 if row is None else int(row[0])
+        if row is None or int(row[0]) <= n:
+            return None
+        # A small scope (a guild with one feed) cannot hold more: without this the
+        # walk below would visit every match in the index to learn that.
+        f = plan.filters
+        scope, sparams = rows.scope(f.feed_id, f.guild_id)
+        row = await self._one_checked(
+            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {scope} LIMIT ?)",
+            (*sparams, n + 1),
+        )
+        if row is None or int(row[0]) <= n:
+            return None
+        where, params = _filters(plan, None, "articles_fts.rowid")
+        # The n-th newest match is the floor if an (n+1)-th exists.
+        found = await self._run(
+            "SELECT articles_fts.rowid FROM articles_fts"
+            f" JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
+            f" WHERE articles_fts MATCH ? AND {where}"
+            " ORDER BY articles_fts.rowid DESC LIMIT 2 OFFSET ?",
+            (match, *params, n - 1),
+        )
+        return int(found[0][0]) if len(found) == 2 else None
 
-    def _window(self, query: SearchQuery, column: str) -> tuple[str, list[Any]]:
-        if query.window is None:
-            return "", []
-        # coalesce() outside the subquery keeps SQLite's O(1) max() shortcut
-        return (f" AND {column} > coalesce((SELECT max(id) FROM articles), 0) - ?", [query.window])
-
-    async def _run(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
             return await self._all(sql, params)
-        except sqlite3.OperationalError as exc:
-            # The query builder quotes everything, so this is a bug, not user input.
-            # The message can quote the query: log its kind only (privacy).
-            log.error("search failed: %s", type(exc).__name__)
-            raise
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
 
-    async def _one_checked(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+    async def _one_checked(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         try:
             return await self._one(sql, params)
-        except sqlite3.OperationalError as exc:
-            log.error("search count failed: %s", type(exc).__name__)
-            raise
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
 
     # -- term statistics -------------------------------------------------------------
 
@@ -256,9 +334,8 @@ class SearchQueries(rows.Connections):
             await self._r.execute(sql)
         self._temp_ready = True
 
-    async def term_stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]:
-        """For each text, its index tokens (stemmed, in order) with the number of
-        articles containing each. Texts may be words or phrases."""
+    async def _index_terms(self, texts: Sequence[str]) -> list[list[str]]:
+        """For each text, the index terms the tokenizer makes of it (stemmed, in order)."""
         if not texts:
             return []
         await self._ensure_temp()
@@ -285,8 +362,40 @@ class SearchQueries(rows.Connections):
         tokens: list[list[str]] = [[] for _ in texts]
         for r in found:
             tokens[int(r[0]) - first].append(str(r[1]))
-        dfs = await self._doc_freqs({t for ts in tokens for t in ts})
+        return tokens
+
+    async def _stats(self, texts: Sequence[str]) -> list[tuple[tuple[str, int], ...]]:
+        """For each text, its index terms with the number of articles holding each."""
+        try:
+            tokens = await self._index_terms(texts)
+            dfs = await self._doc_freqs({t for ts in tokens for t in ts})
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
         return [tuple((t, dfs[t]) for t in ts) for ts in tokens]
+
+    async def term_frequencies(self, terms: Sequence[Term]) -> list[int | None]:
+        """For each term: the articles holding its alternatives added up, each
+        alternative counted as its rarest word (a phrase is in at most that many).
+        Prefixes: None (counting every word they start would walk the index)."""
+        texts = sorted({a for t in terms if not t.prefix for a in t.alternatives})
+        stats = dict(zip(texts, await self._stats(texts), strict=True))
+        out: list[int | None] = []
+        for term in terms:
+            if term.prefix:
+                out.append(None)
+                continue
+            out.append(sum(min((df for _, df in stats[a]), default=0) for a in term.alternatives))
+        return out
+
+    async def word_statistics(self, words: Sequence[str]) -> list[WordStatistics]:
+        """Each word's porter stem (the key) and the articles holding it; a word the
+        tokenizer splits (or drops) has no key."""
+        return [
+            WordStatistics(word, ts[0][0], ts[0][1])
+            if len(ts) == 1
+            else WordStatistics(word, None, min((df for _, df in ts), default=0))
+            for word, ts in zip(words, await self._stats(list(words)), strict=True)
+        ]
 
     async def _doc_freqs(self, stems: set[str]) -> dict[str, int]:
         """Articles containing each stem, from the `row` vocab. A lookup costs about
@@ -310,69 +419,13 @@ class SearchQueries(rows.Connections):
         return out
 
     async def indexed_count(self) -> int:
-        """About how many articles are indexed (ids are dense; O(1))."""
-        row = await self._one(
+        """About how many articles are indexed: ids are dense (articles are rarely
+        deleted), so the id range answers in O(1)."""
+        row = await self._one_checked(
             "SELECT coalesce((SELECT max(id) FROM articles) - (SELECT min(id) FROM articles)"
             " + 1, 0)"
         )
         return 0 if row is None else int(row[0])
-
-    # -- more like this ----------------------------------------------------------------
-
-    async def related(
-        self, article_id: int, guild_id: int | None, limit: int = 5
-    ) -> list[SearchHit]:
-        """Articles like `article_id` (never itself), from the guild's feeds: an OR of
-        the most distinctive words of its title and summary, ranked by bm25.
-        Empty when the article does not exist or is outside the guild's scope."""
-        # bot.search.query imports the storage records, so it is imported here, not at the top
-        from bot.search.query import STOPWORDS, TermStat, related_terms
-
-        where, params = rows.scope(None, guild_id)
-        row = await self._one(
-            f"SELECT a.title, a.summary FROM articles a WHERE a.id = ? AND {where}",
-            (article_id, *params),
-        )
-        if row is None:
-            return []
-        weights: dict[str, float] = {}
-        for text, weight in ((row["title"], 2.0), (row["summary"][:600], 1.0)):
-            for w in _WORD.findall(text.casefold()):
-                if len(w) > 2 and not w.isdigit() and w not in STOPWORDS:
-                    weights[w] = weights.get(w, 0.0) + weight
-        words = list(weights)[:120]
-        stats: list[TermStat] = []
-        for word, tokens in zip(words, await self.term_stats(words), strict=True):
-            if len(tokens) == 1:
-                stats.append(TermStat(word, tokens[0][0], weights[word], tokens[0][1]))
-        # Several surface words may share a stem: add their weights up.
-        by_stem: dict[str, TermStat] = {}
-        for s in stats:
-            prev = by_stem.get(s.stem)
-            by_stem[s.stem] = (
-                s if prev is None else TermStat(prev.word, s.stem, prev.tf + s.tf, s.df)
-            )
-        terms = related_terms(
-            by_stem.values(),
-            await self.indexed_count(),
-            _RELATED_TERMS,
-            df_budget=_RELATED_DF_BUDGET,
-        )
-        if not terms:
-            return []
-        match = " OR ".join(_quote(t) for t in terms)
-        fwhere, fparams = rows.scope(None, guild_id, fts=True)
-        found = await self._run(
-            "WITH page AS MATERIALIZED ("
-            f" SELECT articles_fts.rowid AS id, {_BM25} AS score FROM articles_fts"
-            f" JOIN articles a {_COVERING} ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ? AND articles_fts.rowid != ? AND {fwhere}"
-            " ORDER BY score LIMIT ?)"
-            " SELECT a.*, page.score AS score FROM page JOIN articles a ON a.id = page.id"
-            " ORDER BY page.score",
-            (match, article_id, *fparams, limit),
-        )
-        return [SearchHit(rows.to_article(r), "", float(r["score"])) for r in found]
 
     # -- autocomplete and lookups -------------------------------------------------------
 
@@ -387,13 +440,13 @@ class SearchQueries(rows.Connections):
         where, params = rows.scope(None, guild_id)
         words = _WORD.findall(prefix_text)[:8]
         if not words:
-            found = await self._all(
+            found = await self._run(
                 "SELECT a.id, a.title, a.published_at FROM articles a"
                 f" WHERE {where} ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
                 (*params, limit),
             )
         else:
-            parts = [_quote(w) for w in words]
+            parts = [fts5_quote(w) for w in words]
             if re.search(r"\w$", prefix_text):  # still typing the last word
                 parts[-1] += "*"
             fwhere, fparams = rows.scope(None, guild_id, fts=True)
@@ -426,7 +479,7 @@ class SearchQueries(rows.Connections):
             return None
         where, params = rows.scope(None, guild_id)
         marks = ",".join("?" * len(variants))
-        row = await self._one(
+        row = await self._one_checked(
             f"SELECT a.* FROM articles a WHERE a.link IN ({marks}) AND {where}"
             " ORDER BY a.link = ? DESC, a.published_at DESC, a.id DESC LIMIT 1",
             (*sorted(variants), *params, url),
@@ -507,26 +560,34 @@ class SearchQueries(rows.Connections):
         ]
 
 
-def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
-    where, params = rows.scope(query.feed_id, query.guild_id, fts=True)
+def _score(bm25: Any) -> float:
+    """bm25 is lower-is-better (and 0.0 when sorted by date): the protocol's score
+    is higher-is-better."""
+    return 0.0 - float(bm25)
+
+
+def _filters(plan: SearchPlan, floor: int | None, id_column: str) -> tuple[str, list[Any]]:
+    """WHERE clauses (on articles `a`) for the plan's filters; `floor` keeps ids at
+    or above it, checked on `id_column` so FTS5 can skip older doclist entries."""
+    f = plan.filters
+    where, params = rows.scope(f.feed_id, f.guild_id, fts=True)
     clauses = [where]
-    if query.after is not None:
+    if floor is not None:
+        clauses.append(f"{id_column} >= ?")
+        params.append(floor)
+    if f.after is not None:
         clauses.append("+a.published_at >= ?")
-        params.append(rows.ts(query.after))
-    if query.before is not None:
+        params.append(rows.ts(f.after))
+    if f.before is not None:
         clauses.append("+a.published_at < ?")
-        params.append(rows.ts(query.before))
-    if query.author:
+        params.append(rows.ts(f.before))
+    if f.author:
         clauses.append("a.author LIKE ? ESCAPE '\\'")
-        params.append(f"%{_like_escape(query.author)}%")
-    if query.exclude_ids:
-        clauses.append(f"a.id NOT IN ({','.join('?' * len(query.exclude_ids))})")
-        params.extend(query.exclude_ids)
+        params.append(f"%{_like_escape(f.author)}%")
+    if f.exclude_ids:
+        clauses.append(f"a.id NOT IN ({','.join('?' * len(f.exclude_ids))})")
+        params.extend(f.exclude_ids)
     return " AND ".join(clauses), params
-
-
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
 
 
 def _like_escape(text: str) -> str:
