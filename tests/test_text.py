@@ -64,7 +64,7 @@ class TestHtmlToText:
         big = "<p>" + "word " * (MAX_HTML_INPUT // 5 + 1000)
         start = time.perf_counter()
         out = html_to_text(big)
-        assert time.perf_counter() - start < 5
+        assert time.perf_counter() - start < 60  # generous: only catches a quadratic blow-up
         assert len(out) <= MAX_HTML_INPUT
 
 

@@ -12,7 +12,6 @@ import asyncio
 import calendar
 import contextlib
 import hashlib
-import html
 import io
 import json
 import multiprocessing
@@ -23,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -38,6 +36,7 @@ from bot.text import (
     html_to_text,
     plain_to_text,
     scrub,
+    start_tags,
     strip_wordpress_boilerplate,
     truncate_words,
 )
@@ -67,17 +66,6 @@ FUTURE_SLACK = timedelta(days=1)
 
 _DROP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-# feedparser hands us the publisher's HTML as written (see _run_feedparser), so
-# attribute names are matched whole: `data-src` / `data-width` (lazy-loading
-# plugins) are not `src` / `width`.
-_IMG_SRC = re.compile(
-    r"""<img\b[^>]*?(?<![\w-])src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>""", re.I
-)
-# Character references HTML writes into attribute values ("&amp;"), not legacy
-# names such as "&copy" that appear bare in query strings.
-_ATTR_REF = re.compile(r"&(?:amp|quot|apos|lt|gt|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
-_PIXEL = re.compile(r"""(?<![\w-])(?:width|height)\s*=\s*["']?[01]["'\s/>]""", re.I)
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 # What _http_url refuses inside a URL: whitespace (as str.isspace sees it) and C0 controls.
 _URL_JUNK = re.compile(r"[\s\x00-\x1f]")
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])", re.I)
@@ -243,23 +231,6 @@ def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str], url: st
 # --------------------------------------------------------------------------- discovery
 
 
-class _LinkFinder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "link" or len(self.hrefs) >= 50:
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        rels = a.get("rel", "").lower().split()
-        ctype = a.get("type", "").split(";")[0].strip().lower()
-        if "alternate" in rels and ctype in _ALTERNATE_TYPES and a.get("href"):
-            self.hrefs.append(a["href"])
-
-    handle_startendtag = handle_starttag
-
-
 _ALTERNATE_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -287,19 +258,22 @@ def discover_feed_links(body: bytes, base_url: str) -> tuple[str, ...]:
     resolved against base_url (or the page's <base href>), http(s) only, deduped,
     in page order."""
     text = _decode_html(body[:2_000_000])
-    finder = _LinkFinder()
-    try:
-        finder.feed(text)
-        finder.close()
-    except Exception:  # html.parser is lenient; never let junk escape
-        pass
-    base = base_url
-    m = re.search(r"""<base\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", text[:100_000], re.I)
-    if m:
-        base = _http_url(m.group(1), base_url) or base_url
+    base: str | None = None
+    hrefs: list[str] = []
+    for name, attrs in start_tags(text, ("base", "link")):
+        if name == "base":
+            if base is None and attrs.get("href"):
+                base = _http_url(attrs["href"], base_url) or base_url
+            continue
+        rels = attrs.get("rel", "").lower().split()
+        ctype = attrs.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in rels and ctype in _ALTERNATE_TYPES and attrs.get("href"):
+            hrefs.append(attrs["href"])
+            if len(hrefs) >= 50:
+                break
     seen: dict[str, None] = {}
-    for href in finder.hrefs:
-        url = _http_url(href, base)
+    for href in hrefs:
+        url = _http_url(href, base or base_url)
         if url is not None:
             seen.setdefault(url, None)
     return tuple(seen)
@@ -355,17 +329,16 @@ def _image_url(entry: Any, base: str) -> str | None:
             url = _http_url(_get(link, "href"), base)
             if url:
                 return url
+    # feedparser hands us the publisher's HTML as written (see _run_feedparser):
+    # start_tags reads it in linear time, skipping comments, and matches
+    # attribute names whole (`data-src` of lazy-loading plugins is not `src`).
     for raw, raw_base in _raw_html_fields(entry, base):
         if "<" not in raw:
             continue
-        raw = raw[:500_000]
-        if "<!--" in raw:
-            raw = _COMMENT.sub("", raw)  # commented-out markup is not on the page
-        for m in _IMG_SRC.finditer(raw):
-            if _PIXEL.search(m.group(0)):
+        for _, attrs in start_tags(raw[:500_000], ("img",)):
+            if {attrs.get("width", "").strip(), attrs.get("height", "").strip()} & {"0", "1"}:
                 continue  # tracking pixel
-            src = _ATTR_REF.sub(lambda r: html.unescape(r.group()), m[1] or m[2] or m[3] or "")
-            url = _http_url(src, raw_base)
+            url = _http_url(attrs.get("src"), raw_base)
             if url:
                 return url
     return None
