@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.feeds.urls import redact_url
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedArticle:
@@ -64,7 +66,7 @@ class Feed:
 
     @property
     def display_name(self) -> str:
-        return self.title or self.url
+        return self.title or redact_url(self.url)  # never show a URL's credentials
 
 
 @dataclass(frozen=True, slots=True)

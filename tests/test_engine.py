@@ -32,6 +32,10 @@ class CountingParser(ParserPool):
         self.calls += 1
         return await super().parse_feed(*args, **kwargs)
 
+    async def parse_feed_newest(self, *args: Any, **kwargs: Any) -> tuple[ParsedFeed, int]:
+        self.calls += 1
+        return await super().parse_feed_newest(*args, **kwargs)
+
 
 class Clock:
     def __init__(self) -> None:

@@ -11,15 +11,23 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import ctypes
+import dataclasses
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import os
 import re
+import select
+import signal
+import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -28,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from bot.errors import FetchError, NotAFeedError
+from bot.errors import FetchError, FetchErrorKind, NotAFeedError
 from bot.models import ParsedArticle, ParsedComment, ParsedFeed
 from bot.text import (
     clean_inline,
@@ -42,12 +50,16 @@ from bot.text import (
 )
 
 __all__ = [
+    "ParseTimeoutError",
     "ParserCrashError",
     "ParserPool",
     "discover_feed_links",
+    "keep_newest",
     "parse_comments",
     "parse_feed",
 ]
+
+log = logging.getLogger(__name__)
 
 # Caps on plain-text fields (characters).
 TITLE_MAX = 1_000
@@ -78,7 +90,7 @@ class ParserCrashError(FetchError):
     """The parser process died on this feed (or the pool could not be used)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, "parser")
+        super().__init__(message, FetchErrorKind.PARSER)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -545,6 +557,40 @@ def parse_comments(
     return tuple(out)
 
 
+# --------------------------------------------------------------------------- caps
+
+
+def keep_newest(parsed: ParsedFeed, limit: int) -> tuple[ParsedFeed, int]:
+    """The feed with only its `limit` newest articles (by published, else updated
+    date; undated ones after dated ones, in feed order), kept in feed order,
+    and how many were dropped."""
+    articles = parsed.articles
+    if len(articles) <= limit:
+        return parsed, 0
+    order = sorted(
+        range(len(articles)),
+        key=lambda i: (
+            (articles[i].published or articles[i].updated) is None,
+            -_epoch(articles[i].published or articles[i].updated),
+            i,
+        ),
+    )
+    keep = sorted(order[: max(limit, 0)])
+    kept = tuple(articles[i] for i in keep)
+    return dataclasses.replace(parsed, articles=kept), len(articles) - len(kept)
+
+
+def _epoch(when: datetime | None) -> float:
+    return when.timestamp() if when is not None else 0.0
+
+
+def _parse_newest(
+    body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+) -> tuple[ParsedFeed, int]:
+    # Capped in the worker, so a feed of 100,000 items is not pickled across.
+    return keep_newest(parse_feed(body, headers, url, now), limit)
+
+
 # --------------------------------------------------------------------------- process pool
 
 T = TypeVar("T")
@@ -556,15 +602,77 @@ T = TypeVar("T")
 # the workers then soak up whatever CPU the bot leaves, instead of competing
 # with it for the cores.
 WORKER_NICENESS = 5
+DEFAULT_PARSE_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _init_worker() -> None:
+def _exit_when_gone(pid: int) -> None:
+    """Block until process `pid` has ended, then end this process at once."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # not Linux 5.3+: poll instead
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+            time.sleep(1.0)
+    select.select([fd], [], [])
+    os._exit(0)
+
+
+def _init_worker(parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent handles it and ends
+    # the workers, which must not print a KeyboardInterrupt traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker never outlives the process that opened the pool, even a
+    # SIGKILLed one: the kernel ends it with its parent (the forkserver) where
+    # it can, and a thread watching the pool's owner does everywhere.
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), daemon=True).start()
     with contextlib.suppress(OSError):  # not permitted here: keep the normal priority
         os.nice(WORKER_NICENESS)
 
 
 def _warm_up() -> int:
     return len(feedparser.__version__)
+
+
+def _processes(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    # ProcessPoolExecutor has no public way to end a stuck worker before 3.14
+    # (kill_workers); its process table is the only handle on them.
+    table = getattr(executor, "_processes", None) or {}
+    return list(table.values())
+
+
+def _reap(processes: Iterable[multiprocessing.process.BaseProcess], grace: float) -> None:
+    """Give `processes` `grace` seconds to exit, then kill what is left."""
+    processes = list(processes)
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in processes:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+
+
+class ParseTimeoutError(ParserCrashError):
+    """A parse took longer than the pool's time limit; its worker was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        FetchError.__init__(
+            self,
+            f"Reading the feed took longer than {seconds:g} seconds (PARSE_TIMEOUT); gave up",
+            FetchErrorKind.PARSE_TIMEOUT,
+        )
 
 
 class ParserPool:
@@ -574,16 +682,37 @@ class ParserPool:
     in a thread instead, for debugging. A worker that dies takes only its own
     feed down: the pool is rebuilt, the calls that were in flight are retried
     once, and a call that crashes it again raises ParserCrashError.
+
+    A parse that runs past `timeout` seconds raises ParseTimeoutError and its
+    worker is killed (with the pool around it: the other calls in flight are
+    retried on the new one, not counted as crashes). A call only starts when a
+    worker is free, so the limit times the parse, never the queue. Closing
+    never waits on a stuck parse, and the workers end with the process that
+    opened the pool, however it ends. In thread mode a stuck parse cannot be
+    stopped: the caller gets its error and the thread runs on.
     """
 
-    def __init__(self, workers: int = 1, *, start_method: str = "forkserver") -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        *,
+        timeout: float | None = DEFAULT_PARSE_TIMEOUT,
+        start_method: str = "forkserver",
+    ) -> None:
         if workers < 0:
             raise ValueError("workers must be >= 0")
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive")
         self.workers = workers
+        self.timeout = timeout
         self._start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
         self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(workers, 1))
+        # Pools this object killed on purpose (a timeout): the other calls that
+        # saw them break are not at fault.
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context(self._start_method)
@@ -591,7 +720,10 @@ class ParserPool:
             # Workers forked from the server start with the parser already imported.
             ctx.set_forkserver_preload(["bot.feeds.parse"])
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_init_worker
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     async def start(self) -> None:
@@ -609,10 +741,14 @@ class ParserPool:
             raise ParserCrashError("The feed parser processes could not be started.") from e
 
     async def close(self) -> None:
+        """Stop the workers: idle ones are asked to exit, a stuck one is killed."""
         self._closed = True
         executor, self._executor = self._executor, None
         if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+            processes = _processes(executor)
+            executor.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(_reap, processes, 2.0)
+            await asyncio.to_thread(executor.shutdown, wait=True)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -626,17 +762,30 @@ class ParserPool:
     ) -> None:
         await self.close()
 
-    async def _replace(self, broken: Executor | None) -> None:
+    async def _replace(self, broken: ProcessPoolExecutor | None, *, kill: bool = False) -> None:
         async with self._lock:
             if self._executor is not broken:
                 return  # someone else already replaced it
             if broken is not None:
+                processes = _processes(broken)
+                if kill:
+                    self._killed.add(broken)
+                    await asyncio.to_thread(_reap, processes, 0.0)
                 broken.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._new_executor()
+            self._executor = None if self._closed else self._new_executor()
 
     async def _submit(self, fn: Callable[..., T], *args: Any) -> T:
         if self.workers == 0:
-            return await asyncio.to_thread(fn, *args)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await asyncio.to_thread(fn, *args)
+            except TimeoutError:
+                assert self.timeout is not None
+                raise ParseTimeoutError(self.timeout) from None
+        async with self._slots:
+            return await self._submit_to_worker(fn, *args)
+
+    async def _submit_to_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         crashes = 0
         for _ in range(4):
@@ -655,12 +804,20 @@ class ParserPool:
             except RuntimeError as e:  # shut down underneath us
                 raise ParserCrashError("The feed parser is shutting down.") from e
             try:
-                return await future
+                async with asyncio.timeout(self.timeout):
+                    return await future
+            except TimeoutError:
+                assert self.timeout is not None
+                log.warning("a parse ran past %gs; killing its worker", self.timeout)
+                await self._replace(executor, kill=True)
+                raise ParseTimeoutError(self.timeout) from None
             except BrokenProcessPool as e:
+                await self._replace(executor)
+                if executor in self._killed:
+                    continue  # another call's timeout took the pool down
                 # Every call in flight sees this, not only the one that killed
                 # the worker: retry once on a fresh pool, so only a feed that
                 # crashes the parser twice in a row fails.
-                await self._replace(executor)
                 crashes += 1
                 if crashes >= 2:
                     raise ParserCrashError(
@@ -672,6 +829,13 @@ class ParserPool:
         self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
     ) -> ParsedFeed:
         return await self._submit(parse_feed, bytes(body), dict(headers), url, now)
+
+    async def parse_feed_newest(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+    ) -> tuple[ParsedFeed, int]:
+        """parse_feed keeping only the `limit` newest articles (see `keep_newest`);
+        also returns how many were dropped."""
+        return await self._submit(_parse_newest, bytes(body), dict(headers), url, now, limit)
 
     async def parse_comments(
         self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
