@@ -142,6 +142,11 @@ def strip_wordpress_boilerplate(text: str) -> str:
     # The trailers are short and at the end: only the tail needs the regexes
     # (cut at a space, so "^|\s" in the patterns still means a word start).
     cut = s.rfind(" ", 0, max(len(s) - _TAIL, 0)) if len(s) > _TAIL else -1
+    if cut <= 0 and len(s) > _TAIL:
+        # No space to cut at (one long word, or lines): cut anyway, or the
+        # patterns would scan all of a hostile 4 MB summary, six times over.
+        # No match can start that far back, so no trailer is cut in two.
+        cut = len(s) - _TAIL
     head, tail = (s[:cut], s[cut:]) if cut > 0 else ("", s)
     for _ in range(6):
         before = tail
