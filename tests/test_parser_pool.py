@@ -149,3 +149,41 @@ def test_kill_9_of_the_owner_leaves_no_orphans() -> None:
     for pid in left:  # don't leave them behind if the test fails
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+_INTERRUPTED = """
+import asyncio
+from bot.feeds.parse import ParserPool
+
+async def main():
+    async with ParserPool(2) as pool:
+        print("ready", flush=True)
+        await asyncio.sleep(60)
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_prints_no_worker_tracebacks() -> None:
+    """Ctrl-C (SIGINT to the whole process group) ends a pool's owner without
+    a KeyboardInterrupt traceback from any worker."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    ) as owner:
+        try:
+            assert owner.stdout is not None
+            assert owner.stdout.readline().strip() == "ready"
+            time.sleep(0.5)
+            os.killpg(owner.pid, signal.SIGINT)
+            out, err = owner.communicate(timeout=60)
+        finally:
+            owner.kill()
+    assert out.strip() == "interrupted"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
