@@ -103,7 +103,8 @@ SETTINGS: tuple[Spec, ...] = (
     Spec("FEED_TIMEOUT", "feed_timeout", "20", _int(minimum=1, maximum=300),
          "Seconds a whole feed request may take (connecting is capped at 10)."),
     Spec("FEED_MAX_ITEMS", "feed_max_items", "500", _int(minimum=1, maximum=100_000),
-         "Articles stored per feed per poll: the newest N; the rest are skipped and counted."),
+         "Articles (or comments) stored per feed per poll: the newest N; the rest are skipped "
+         "and counted."),
     Spec("FEED_CONCURRENCY", "feed_concurrency", "16", _int(minimum=1, maximum=256),
          "Feeds fetched at once, in all."),
     Spec("FEED_HOST_CONCURRENCY", "feed_host_concurrency", "2", _int(minimum=1, maximum=64),

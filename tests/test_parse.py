@@ -19,6 +19,7 @@ from bot.feeds.parse import (
     ParserPool,
     discover_feed_links,
     keep_newest,
+    keep_newest_comments,
     parse_comments,
     parse_feed,
 )
@@ -760,3 +761,12 @@ def test_keep_newest_drops_the_oldest_and_keeps_feed_order() -> None:
     kept, dropped = keep_newest(parsed, 3)
     assert [a.key for a in kept.articles] == ["3", "1", "4"] and dropped == 2
     assert keep_newest(parsed, 10) == (parsed, 0)
+
+
+def test_keep_newest_comments() -> None:
+    """A comment feed is capped to its newest comments, in feed order."""
+    url = "https://steadyground.example.org/2026/11/carrying-naloxone/feed/"
+    comments = parse_comments(fixture("wordpress-comments-101.xml"), RSS, url, NOW)
+    newest = max(range(len(comments)), key=lambda i: comments[i].published or NOW)
+    kept, dropped = keep_newest_comments(comments, 1)
+    assert kept == (comments[newest],) and dropped == len(comments) - 1

@@ -320,9 +320,20 @@ class FeedEngine:
                     result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
                 comments = None
                 if not result.not_modified and result.body is not None:
-                    comments = await self.parser.parse_comments(
-                        result.body, dict(result.headers), result.url, now
+                    comments, skipped = await self.parser.parse_comments_newest(
+                        result.body,
+                        dict(result.headers),
+                        result.url,
+                        now,
+                        self.settings.feed_max_items,
                     )
+                    if skipped:
+                        log.info(
+                            "comments of article %s: stored the newest %d of %d (FEED_MAX_ITEMS)",
+                            article_id,
+                            len(comments),
+                            len(comments) + skipped,
+                        )
             except LanternError as exc:
                 log.debug("comments feed of article %s failed: %s", article_id, exc)
                 return await self.store.record_comments(

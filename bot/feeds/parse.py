@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
@@ -55,6 +55,7 @@ __all__ = [
     "ParserPool",
     "discover_feed_links",
     "keep_newest",
+    "keep_newest_comments",
     "parse_comments",
     "parse_feed",
 ]
@@ -560,28 +561,40 @@ def parse_comments(
 # --------------------------------------------------------------------------- caps
 
 
-def keep_newest(parsed: ParsedFeed, limit: int) -> tuple[ParsedFeed, int]:
-    """The feed with only its `limit` newest articles (by published, else updated
-    date; undated ones after dated ones, in feed order), kept in feed order,
-    and how many were dropped."""
-    articles = parsed.articles
-    if len(articles) <= limit:
-        return parsed, 0
+def _newest(dates: Sequence[datetime | None], limit: int) -> list[int]:
+    """Indexes of the `limit` newest dates (undated ones after dated ones, in
+    their order), ascending: what is kept stays in feed order."""
     order = sorted(
-        range(len(articles)),
-        key=lambda i: (
-            (articles[i].published or articles[i].updated) is None,
-            -_epoch(articles[i].published or articles[i].updated),
-            i,
-        ),
+        range(len(dates)),
+        key=lambda i: (dates[i] is None, -_epoch(dates[i]), i),
     )
-    keep = sorted(order[: max(limit, 0)])
-    kept = tuple(articles[i] for i in keep)
-    return dataclasses.replace(parsed, articles=kept), len(articles) - len(kept)
+    return sorted(order[: max(limit, 0)])
 
 
 def _epoch(when: datetime | None) -> float:
     return when.timestamp() if when is not None else 0.0
+
+
+def keep_newest(parsed: ParsedFeed, limit: int) -> tuple[ParsedFeed, int]:
+    """The feed with only its `limit` newest articles (by published, else updated
+    date; undated ones after dated ones), kept in feed order, and how many were
+    dropped."""
+    articles = parsed.articles
+    if len(articles) <= limit:
+        return parsed, 0
+    keep = _newest([a.published or a.updated for a in articles], limit)
+    kept = tuple(articles[i] for i in keep)
+    return dataclasses.replace(parsed, articles=kept), len(articles) - len(kept)
+
+
+def keep_newest_comments(
+    comments: tuple[ParsedComment, ...], limit: int
+) -> tuple[tuple[ParsedComment, ...], int]:
+    """keep_newest for a comment feed."""
+    if len(comments) <= limit:
+        return comments, 0
+    keep = _newest([c.published for c in comments], limit)
+    return tuple(comments[i] for i in keep), len(comments) - len(keep)
 
 
 def _parse_newest(
@@ -589,6 +602,12 @@ def _parse_newest(
 ) -> tuple[ParsedFeed, int]:
     # Capped in the worker, so a feed of 100,000 items is not pickled across.
     return keep_newest(parse_feed(body, headers, url, now), limit)
+
+
+def _parse_comments_newest(
+    body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+) -> tuple[tuple[ParsedComment, ...], int]:
+    return keep_newest_comments(parse_comments(body, headers, url, now), limit)
 
 
 # --------------------------------------------------------------------------- process pool
@@ -841,3 +860,12 @@ class ParserPool:
         self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
     ) -> tuple[ParsedComment, ...]:
         return await self._submit(parse_comments, bytes(body), dict(headers), url, now)
+
+    async def parse_comments_newest(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+    ) -> tuple[tuple[ParsedComment, ...], int]:
+        """parse_comments keeping only the `limit` newest; also returns how many
+        were dropped."""
+        return await self._submit(
+            _parse_comments_newest, bytes(body), dict(headers), url, now, limit
+        )
