@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.feeds.urls import redact_url
+
 
 # The values are the strings stored in the database (and compared against
 # before these enums existed): never rename one without a migration.
@@ -93,7 +95,7 @@ class Feed:
 
     @property
     def display_name(self) -> str:
-        return self.title or self.url
+        return self.title or redact_url(self.url)  # never show a URL's credentials
 
 
 @dataclass(frozen=True, slots=True)

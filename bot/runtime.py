@@ -50,6 +50,6 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
             max_bytes=settings.feed_max_bytes,
             timeout=settings.feed_timeout,
         ) as fetcher,
-        ParserPool(settings.parser_workers) as parser,
+        ParserPool(settings.parser_workers, timeout=settings.parse_timeout) as parser,
     ):
         yield Core(settings, store, fetcher, parser, FeedEngine(store, fetcher, parser, settings))

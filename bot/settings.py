@@ -102,6 +102,9 @@ SETTINGS: tuple[Spec, ...] = (
          "Largest feed body accepted, in bytes; larger responses are cut off mid-stream."),
     Spec("FEED_TIMEOUT", "feed_timeout", "20", _int(minimum=1, maximum=300),
          "Seconds a whole feed request may take (connecting is capped at 10)."),
+    Spec("FEED_MAX_ITEMS", "feed_max_items", "500", _int(minimum=1, maximum=100_000),
+         "Articles (or comments) stored per feed per poll: the newest N; the rest are skipped "
+         "and counted."),
     Spec("FEED_CONCURRENCY", "feed_concurrency", "16", _int(minimum=1, maximum=256),
          "Feeds fetched at once, in all."),
     Spec("FEED_HOST_CONCURRENCY", "feed_host_concurrency", "2", _int(minimum=1, maximum=64),
@@ -114,6 +117,9 @@ SETTINGS: tuple[Spec, ...] = (
          "Comments are followed for articles published in the last N days (0 turns it off)."),
     Spec("PARSER_WORKERS", "parser_workers", "2", _int(minimum=0, maximum=32),
          "Processes that parse feeds off the event loop (0 parses in a thread, for debugging)."),
+    Spec("PARSE_TIMEOUT", "parse_timeout", "30", _int(minimum=1, maximum=3600),
+         "Seconds one feed may take to parse; then its parser process is replaced and the feed "
+         "gets an error."),
     Spec("GUILD_SUBSCRIPTION_QUOTA", "guild_subscription_quota", "50", _int(minimum=1),
          "Feed subscriptions one server may have."),
     Spec("DISCORD_API_BASE", "discord_api_base", "https://discord.com/api/v10",
@@ -137,12 +143,14 @@ class Settings:
     feed_allow_private_networks: bool
     feed_max_bytes: int
     feed_timeout: int
+    feed_max_items: int
     feed_concurrency: int
     feed_host_concurrency: int
     feed_broken_after: int
     comments_poll_interval: int
     comments_max_age_days: int
     parser_workers: int
+    parse_timeout: int
     guild_subscription_quota: int
     discord_api_base: str
     discord_gateway_url: str

@@ -27,9 +27,6 @@ from tests.standin.server import StandIn
 from tests.test_cli import Cli, Result
 from tests.test_crash_e2e import titles
 
-NEEDS_PARSER = pytest.mark.xfail(
-    strict=True, reason="needs the parser-pool branch (workers ignore SIGINT)"
-)
 NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 
 
@@ -327,7 +324,7 @@ def was_interrupted(r: Result) -> None:
     assert r.code == cli.EXIT_INTERRUPTED
 
 
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=NEEDS_PARSER)])
+@pytest.mark.parametrize("workers", ["0", "2"])
 @NEEDS_PROC
 async def test_ctrl_c_during_poll(tmp_path: Path, server: FeedServer, workers: str) -> None:
     """Ctrl-C (SIGINT to the group) mid-poll: "interrupted", 130, no child left."""
@@ -338,7 +335,7 @@ async def test_ctrl_c_during_poll(tmp_path: Path, server: FeedServer, workers: s
     assert_intact(db, server.url("/slow"))
 
 
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=NEEDS_PARSER)])
+@pytest.mark.parametrize("workers", ["0", "2"])
 @NEEDS_PROC
 async def test_ctrl_c_during_feeds_add(tmp_path: Path, server: FeedServer, workers: str) -> None:
     """Ctrl-C (SIGINT to the group) while `feeds add` fetches: "interrupted", 130."""
@@ -361,7 +358,7 @@ async def test_sigint_to_the_cli_alone_during_poll(tmp_path: Path, server: FeedS
 
 @NEEDS_PROC
 @pytest.mark.e2e
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=NEEDS_PARSER)])
+@pytest.mark.parametrize("workers", ["0", "2"])
 async def test_ctrl_c_during_run(
     discord_standin: StandIn, tmp_path: Path, workers: str
 ) -> None:

@@ -32,6 +32,10 @@ class CountingParser(ParserPool):
         self.calls += 1
         return await super().parse_feed(*args, **kwargs)
 
+    async def parse_feed_newest(self, *args: Any, **kwargs: Any) -> tuple[ParsedFeed, int]:
+        self.calls += 1
+        return await super().parse_feed_newest(*args, **kwargs)
+
 
 class Clock:
     def __init__(self) -> None:
@@ -321,4 +325,67 @@ async def test_run_loop_polls_until_stopped(tmp_path: Path, server: FeedServer) 
         await asyncio.wait_for(task, 5)
         assert server.hits["/feed"] == 1  # not re-fetched before it is due
     finally:
+        await h.close()
+
+
+async def test_only_the_newest_items_are_stored_and_the_rest_counted(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """Past FEED_MAX_ITEMS the newest are stored and the rest counted in the report."""
+    h = Harness(tmp_path, server, feed_max_items=10)
+    await h.open()
+    try:
+        items = numbered_items(0, 30)
+        url = server.serve("/big", rss(items[::-1][:15] + items[::-1][15:][::-1]))
+        feed = await h.store.add_feed(url, h.clock(), pinned=True)
+        report = await h.engine.poll_feed(feed)
+        assert (report.outcome, report.new, report.skipped) == ("new", 10, 20)
+        assert (await h.store.feed_article_counts())[feed.id] == 10
+        stored = await h.store.get_articles(h.events[0].article_ids)
+        assert sorted(a.title for a in stored) == sorted(f"Article {n}" for n in range(20, 30))
+    finally:
+        await h.close()
+
+
+async def test_one_crashing_feed_does_not_drop_the_other_reports(harness: Harness) -> None:
+    """A feed whose poll raises past the engine still gets a report; the others keep theirs."""
+    urls = [harness.server.serve(f"/f{n}", rss(numbered_items(n, n + 1))) for n in range(3)]
+    feeds = [await harness.store.add_feed(u, harness.clock(), pinned=True) for u in urls]
+    record_success = harness.store.record_success
+
+    async def failing(feed_id: int, outcome: Any) -> Any:
+        if feed_id == feeds[1].id:
+            raise RuntimeError("disk on fire")
+        return await record_success(feed_id, outcome)
+
+    harness.store.record_success = failing  # type: ignore[method-assign]
+    seen: list[str] = []
+    reports = await harness.engine.poll_feeds(feeds, lambda r: seen.append(r.feed.url))
+    assert [r.outcome for r in reports] == ["new", "error", "new"]
+    assert "disk on fire" in (reports[1].error or "")
+    assert sorted(seen) == sorted(urls[::2])
+
+
+async def test_a_feed_that_parses_too_long_gets_an_error_and_the_rest_go_on(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """A parse past PARSE_TIMEOUT is recorded on its feed; a good feed beside it is stored."""
+    h = Harness(tmp_path, server)
+    await h.open()
+    slow_parser = ParserPool(1, timeout=1)
+    await slow_parser.start()
+    h.engine.parser = slow_parser
+    try:
+        # ~20,000 items: several seconds of feedparser, whatever the machine.
+        slow = server.serve("/slow", rss([{"guid": str(n)} for n in range(20_000)]))
+        good = server.serve("/good", rss(numbered_items(0, 2)))
+        for url in (slow, good):
+            await h.store.add_feed(url, h.clock(), pinned=True)
+        reports = {r.feed.url: r for r in await h.engine.poll_due()}
+        assert reports[good].outcome == "new"
+        assert reports[slow].outcome == "error" and "PARSE_TIMEOUT" in (reports[slow].error or "")
+        stored = await h.store.feed_by_url(slow)
+        assert stored is not None and "PARSE_TIMEOUT" in (stored.last_error or "")
+    finally:
+        await slow_parser.close()
         await h.close()

@@ -190,6 +190,12 @@ def build_app(site: Site) -> web.Application:
         headers = {k: v for k, v in request.query.items() if k in ("Retry-After", "Location")}
         return web.Response(status=int(request.match_info["code"]), headers=headers)
 
+    @routes.get("/unicode-digits")
+    async def unicode_digits(request: web.Request) -> web.Response:
+        # "²" and "٣" pass str.isdigit() but are neither float() nor HTTP numbers.
+        headers = {"Retry-After": "\u00b2", "Cache-Control": "max-age=\u0663", "Age": "\u00b2"}
+        return web.Response(body=FEED, headers=headers)
+
     @routes.get("/rate-limited-until")
     async def rate_limited_until(request: web.Request) -> web.Response:
         when = datetime.now(UTC) + timedelta(seconds=120)
@@ -805,3 +811,10 @@ async def test_connect_timeout() -> None:
                 filler.close()
     assert error.kind == "timeout" and "Could not connect" in str(error), str(error)
     assert time.monotonic() - started < 1.5
+
+
+async def test_unicode_digits_in_retry_after_and_max_age_are_ignored(site: Site) -> None:
+    """A feed whose Retry-After / max-age / Age hold non-ASCII digits is fetched, hints ignored."""
+    result = await fetch(site.url("/unicode-digits"))
+    assert result.body == FEED and result.min_next_poll is None
+

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import random
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,10 +18,13 @@ from bot.feeds.parse import (
     ParserCrashError,
     ParserPool,
     discover_feed_links,
+    keep_newest,
+    keep_newest_comments,
     parse_comments,
     parse_feed,
 )
 from bot.models import ParsedArticle, ParsedFeed
+from bot.settings import Settings
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -686,3 +691,82 @@ class TestParserPool:
             assert len(parsed.articles) == 2
             with pytest.raises(NotAFeedError):
                 await pool.parse_feed(b"", {}, "https://j.example/rss", NOW)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+# Generous bounds (a linear pass takes a fraction of this on a loaded machine):
+# they only catch a super-linear pass, which takes minutes to hours at these sizes.
+HANG_BOUND = 60.0
+
+
+def _one_item_feed(description: bytes) -> bytes:
+    return (
+        b"<rss version='2.0'><channel><title>t</title><item><title>x</title><guid>1</guid>"
+        b"<description><![CDATA[" + description + b"]]></description></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [b"<img ", b"<img src='", b"<img/", b'<img x="a" ', b"<!--", b"<script", b"<img width=1 src=h"],
+)
+def test_image_search_is_linear_on_hostile_markup(unit: bytes) -> None:
+    """The <img> search over a field at its 500,000-character cap stays fast."""
+    body = _one_item_feed(unit * (500_000 // len(unit)))
+    start = time.perf_counter()
+    parsed = parse_feed(body, RSS, "https://h.example/feed", NOW)
+    assert time.perf_counter() - start < HANG_BOUND
+    assert parsed.articles[0].image_url is None
+
+
+def test_feed_at_the_size_cap_of_unclosed_img_tags() -> None:
+    """A FEED_MAX_BYTES feed of '<img ' parses in bounded time (it took minutes)."""
+    body = _one_item_feed(b"<img " * (Settings.defaults().feed_max_bytes // 5 - 40))
+    start = time.perf_counter()
+    parse_feed(body, RSS, "https://h.example/feed", NOW)
+    assert time.perf_counter() - start < 2 * HANG_BOUND
+
+
+@pytest.mark.parametrize(
+    "unit", [b"<a x='", b'<a x="', b"<link ", b"<base ", b"<link href='", b"<!--", b"<script", b"<"]
+)
+def test_discovery_is_linear_on_hostile_pages(unit: bytes) -> None:
+    """Feed discovery over a page at its 2,000,000-byte cap stays fast."""
+    start = time.perf_counter()
+    assert discover_feed_links(unit * (2_000_000 // len(unit)), "https://h.example/") == ()
+    assert time.perf_counter() - start < HANG_BOUND
+
+
+def test_image_attributes_are_read_whole() -> None:
+    """src in quotes or not, data-src ignored, pixels skipped, comments skipped, &amp; decoded."""
+    html = (
+        b"<!-- <img src='http://c.example/commented.png'> -->"
+        b"<img data-src=http://c.example/lazy.png width='1' src=http://c.example/pixel.gif>"
+        b"<img alt='a > b' data-src='x' src=\"/rel.png?a=1&amp;b=2\">"
+    )
+    parsed = parse_feed(_one_item_feed(html), RSS, "https://c.example/feed", NOW)
+    assert parsed.articles[0].image_url == "https://c.example/rel.png?a=1&b=2"
+
+
+def test_keep_newest_drops_the_oldest_and_keeps_feed_order() -> None:
+    """keep_newest keeps the N newest by date, undated last, in the feed's order."""
+    base = feed("no-guids.xml", "https://s.example/f").articles[0]
+    dated = [
+        dataclasses.replace(base, key=str(i), published=utc(2026, 1, 1 + i), updated=None)
+        for i in range(5)
+    ]
+    undated = dataclasses.replace(base, key="u", published=None, updated=None)
+    parsed = ParsedFeed("t", None, None, (dated[0], undated, dated[3], dated[1], dated[4]))
+    kept, dropped = keep_newest(parsed, 3)
+    assert [a.key for a in kept.articles] == ["3", "1", "4"] and dropped == 2
+    assert keep_newest(parsed, 10) == (parsed, 0)
+
+
+def test_keep_newest_comments() -> None:
+    """A comment feed is capped to its newest comments, in feed order."""
+    url = "https://steadyground.example.org/2026/11/carrying-naloxone/feed/"
+    comments = parse_comments(fixture("wordpress-comments-101.xml"), RSS, url, NOW)
+    newest = max(range(len(comments)), key=lambda i: comments[i].published or NOW)
+    kept, dropped = keep_newest_comments(comments, 1)
+    assert kept == (comments[newest],) and dropped == len(comments) - 1

@@ -13,6 +13,7 @@ from bot.text import (
     html_to_text,
     plain_to_text,
     scrub,
+    start_tags,
     strip_wordpress_boilerplate,
     truncate_words,
 )
@@ -64,7 +65,7 @@ class TestHtmlToText:
         big = "<p>" + "word " * (MAX_HTML_INPUT // 5 + 1000)
         start = time.perf_counter()
         out = html_to_text(big)
-        assert time.perf_counter() - start < 5
+        assert time.perf_counter() - start < 60  # generous: only catches a quadratic blow-up
         assert len(out) <= MAX_HTML_INPUT
 
 
@@ -188,3 +189,77 @@ def test_boilerplate_is_stripped_from_the_end_of_long_text() -> None:
     assert strip_wordpress_boilerplate(text) == body.rstrip()
     middle = f"The post Day 1 appeared first on Sober Notes. {body}"
     assert strip_wordpress_boilerplate(middle) == middle.rstrip()
+
+
+# Worst cases for every text pass, at the size caps. The bounds are generous
+# (seconds where a linear pass takes well under one on a loaded machine): they
+# only catch a super-linear pattern, which takes minutes to hours at these sizes.
+HANG_BOUND = 60.0
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["<br ", "<p ", "</div ", "<", "&", "&#", "<a x='", "<br\n", "<!--", "\ue000 \ue001"],
+)
+def test_html_to_text_is_linear_on_hostile_markup(unit: str) -> None:
+    """html_to_text on MAX_HTML_INPUT characters of a repeated hostile fragment stays fast."""
+    text = unit * (MAX_HTML_INPUT // len(unit))
+    start = time.perf_counter()
+    html_to_text(text)
+    assert time.perf_counter() - start < HANG_BOUND
+
+
+@pytest.mark.parametrize("unit", ["\n \n", "\n ", "<br ", "\r\n\t"])
+def test_plain_to_text_is_linear_on_hostile_text(unit: str) -> None:
+    """plain_to_text on MAX_HTML_INPUT characters of a hostile fragment stays fast."""
+    start = time.perf_counter()
+    plain_to_text(unit * (MAX_HTML_INPUT // len(unit)) + "x")
+    assert time.perf_counter() - start < HANG_BOUND
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "The post\nx\nappeared first on\n",
+        "Continue\nreading\n",
+        "Read\n" + "." * 50,
+        "[\n",
+        "\n…",
+        "…..",
+        "appeared first",
+    ],
+)
+def test_boilerplate_is_linear_on_hostile_text(unit: str) -> None:
+    """strip_wordpress_boilerplate on a space-free MAX_HTML_INPUT summary stays fast."""
+    start = time.perf_counter()
+    strip_wordpress_boilerplate(unit * (MAX_HTML_INPUT // len(unit)) + "x")
+    assert time.perf_counter() - start < HANG_BOUND
+
+
+def test_boilerplate_still_found_after_a_space_free_text() -> None:
+    """A trailer after a long text without spaces is still removed."""
+    text = "x" * 5000 + "\nThe post\nDay 1\nappeared first on\nSober Notes. […]"
+    assert strip_wordpress_boilerplate(text) == "x" * 5000
+
+
+class TestStartTags:
+    def test_attributes_quotes_and_references(self) -> None:
+        """Names lower-cased, first one wins, references decoded, bare legacy names kept."""
+        markup = "<LINK Rel=alternate HREF='a?x=1&amp;copy=2&copy=3' type=t rel=no/>"
+        assert list(start_tags(markup, ("link",))) == [
+            ("link", {"rel": "alternate", "href": "a?x=1&copy=2&copy=3", "type": "t"})
+        ]
+
+    def test_comments_scripts_and_unclosed_tags_are_skipped(self) -> None:
+        """Tags inside comments and script, and a tag left open at the end, are not reported."""
+        markup = (
+            "<!-- <img src=a> --><script>'<img src=b>'</script><img src=c>"
+            "<style><img src=d></style><img src='e"
+        )
+        assert [a["src"] for _, a in start_tags(markup, ("img",))] == ["c"]
+
+    def test_quoted_greater_than_does_not_end_a_tag(self) -> None:
+        """A '>' inside a quoted value belongs to the value."""
+        assert list(start_tags('<img alt="a>b" src=x>', ["img"])) == [
+            ("img", {"alt": "a>b", "src": "x"})
+        ]

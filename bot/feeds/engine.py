@@ -9,6 +9,7 @@ nothing already stored is announced again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import random
@@ -17,14 +18,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.clock import utcnow
-from bot.errors import FetchError, LanternError, NotAFeedError
+from bot.errors import FetchError, FetchErrorKind, LanternError, NotAFeedError
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParserPool
-from bot.models import Feed, FeedEvent, FeedEventKind, ParsedFeed
+from bot.feeds.urls import redact_url
+from bot.models import Feed, FeedEvent, FeedEventKind, FeedStatus, ParsedFeed
 from bot.settings import Settings
 from bot.storage import FailureOutcome, FeedMeta, Storage, SuccessOutcome
 
@@ -34,14 +37,24 @@ MAX_BACKOFF = 24 * 3600  # a failing feed is still tried at least daily
 MAX_DEFERRAL = 24 * 3600  # Retry-After / max-age / ttl never push a poll further than this
 
 
+class PollOutcome(StrEnum):
+    NEW = "new"  # new articles stored
+    UPDATED = "updated"  # stored articles changed
+    UNCHANGED = "unchanged"  # fetched and parsed (or the same bytes): nothing changed
+    NOT_MODIFIED = "not_modified"  # the server said 304
+    ERROR = "error"
+    GONE = "gone"  # 410: retired for good
+
+
 @dataclass(frozen=True, slots=True)
 class PollReport:
     feed: Feed
-    outcome: str  # 'new' | 'updated' | 'unchanged' | 'not_modified' | 'error' | 'gone'
+    outcome: PollOutcome
     new: int = 0
     updated: int = 0
     error: str | None = None
     seconds: float = 0.0
+    skipped: int = 0  # items past FEED_MAX_ITEMS, not stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +63,8 @@ class Discovered:
 
     url: str
     result: FetchResult
-    parsed: ParsedFeed
+    parsed: ParsedFeed  # at most FEED_MAX_ITEMS articles, the newest
+    skipped: int = 0  # articles left out by that cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +141,13 @@ class FeedEngine:
         `follow_alternates`, refused with NotAFeedError listing those feeds)."""
         result = await self.fetcher.fetch(url)
         try:
-            parsed = await self._parse(result)
+            parsed, skipped = await self._parse(result)
         except NotAFeedError as exc:
             if not exc.alternates or not follow_alternates:
                 raise
             result = await self.fetcher.fetch(exc.alternates[0])
-            parsed = await self._parse(result)
-        return Discovered(result.url, result, parsed)
+            parsed, skipped = await self._parse(result)
+        return Discovered(result.url, result, parsed, skipped)
 
     async def add(
         self, url: str, *, pinned: bool = False, follow_alternates: bool = True
@@ -158,11 +172,26 @@ class FeedEngine:
         stored = await self.store.get_feed(feed.id)
         return Added(stored or feed, found, len(ingest.new_ids))
 
-    async def _parse(self, result: FetchResult) -> ParsedFeed:
+    async def _parse(self, result: FetchResult) -> tuple[ParsedFeed, int]:
+        """The feed's newest FEED_MAX_ITEMS articles, and how many more it had: a
+        feed that rotates its GUIDs must not store (nor hold the write lock for)
+        100,000 articles a poll."""
         assert result.body is not None
-        return await self.parser.parse_feed(
-            result.body, dict(result.headers), result.url, self.clock()
+        parsed, skipped = await self.parser.parse_feed_newest(
+            result.body,
+            dict(result.headers),
+            result.url,
+            self.clock(),
+            self.settings.feed_max_items,
         )
+        if skipped:
+            log.info(
+                "%s: stored the newest %d of %d items (FEED_MAX_ITEMS)",
+                redact_url(result.url),
+                len(parsed.articles),
+                len(parsed.articles) + skipped,
+            )
+        return parsed, skipped
 
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Fetch, parse and store one feed. Errors are recorded on the feed, never raised."""
@@ -172,14 +201,7 @@ class FeedEngine:
         # parsing and storing one feed never keeps its host's next feed waiting.
         async with self._global:
             report = await self._poll(feed)
-        return PollReport(
-            report.feed,
-            report.outcome,
-            report.new,
-            report.updated,
-            report.error,
-            time.perf_counter() - started,
-        )
+        return dataclasses.replace(report, seconds=time.perf_counter() - started)
 
     async def _poll(self, feed: Feed) -> PollReport:
         now = self.clock()
@@ -190,11 +212,11 @@ class FeedEngine:
                     feed.url, etag=feed.etag, last_modified=feed.last_modified
                 )
             if result.not_modified or result.body is None:
-                return await self._store_unchanged(feed, now, result, "not_modified")
+                return await self._store_unchanged(feed, now, result, PollOutcome.NOT_MODIFIED)
             body_hash = hashlib.sha256(result.body).hexdigest()
             if body_hash == feed.body_hash:
-                return await self._store_unchanged(feed, now, result, "unchanged")
-            parsed = await self._parse(result)
+                return await self._store_unchanged(feed, now, result, PollOutcome.UNCHANGED)
+            parsed, skipped = await self._parse(result)
         except LanternError as exc:  # fetch errors, non-feeds, a parser worker dying
             return await self._store_failure(feed, now, exc)
 
@@ -220,11 +242,19 @@ class FeedEngine:
             self._emit(FeedEvent(FeedEventKind.ARTICLES, feed.id, ingest.new_ids))
         if ingest.updated_ids:
             self._emit(FeedEvent(FeedEventKind.UPDATED, feed.id, ingest.updated_ids))
-        outcome = "new" if ingest.new_ids else "updated" if ingest.updated_ids else "unchanged"
-        return PollReport(feed, outcome, len(ingest.new_ids), len(ingest.updated_ids))
+        outcome = (
+            PollOutcome.NEW
+            if ingest.new_ids
+            else PollOutcome.UPDATED
+            if ingest.updated_ids
+            else PollOutcome.UNCHANGED
+        )
+        return PollReport(
+            feed, outcome, len(ingest.new_ids), len(ingest.updated_ids), skipped=skipped
+        )
 
     async def _store_unchanged(
-        self, feed: Feed, now: datetime, result: FetchResult, outcome: str
+        self, feed: Feed, now: datetime, result: FetchResult, outcome: PollOutcome
     ) -> PollReport:
         ingest = await self.store.record_success(
             feed.id,
@@ -242,7 +272,7 @@ class FeedEngine:
         return PollReport(feed, outcome)
 
     async def _store_failure(self, feed: Feed, now: datetime, exc: LanternError) -> PollReport:
-        gone = isinstance(exc, FetchError) and exc.kind == "gone"
+        gone = isinstance(exc, FetchError) and exc.kind == FetchErrorKind.GONE
         floor = getattr(exc, "retry_after", None)
         message = str(exc) or type(exc).__name__
         log.info("feed %s failed: %s", feed.id, message)
@@ -257,11 +287,12 @@ class FeedEngine:
             ),
         )
         if updated is not None and updated.status != feed.status:
-            if updated.status == "gone":
+            if updated.status == FeedStatus.GONE:
                 self._emit(FeedEvent(FeedEventKind.GONE, feed.id, message=message))
-            elif updated.status == "broken":
+            elif updated.status == FeedStatus.BROKEN:
                 self._emit(FeedEvent(FeedEventKind.BROKEN, feed.id, message=message))
-        return PollReport(updated or feed, "gone" if gone else "error", error=message)
+        outcome = PollOutcome.GONE if gone else PollOutcome.ERROR
+        return PollReport(updated or feed, outcome, error=message)
 
     # -- comments ----------------------------------------------------------------------
 
@@ -289,9 +320,20 @@ class FeedEngine:
                     result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
                 comments = None
                 if not result.not_modified and result.body is not None:
-                    comments = await self.parser.parse_comments(
-                        result.body, dict(result.headers), result.url, now
+                    comments, skipped = await self.parser.parse_comments_newest(
+                        result.body,
+                        dict(result.headers),
+                        result.url,
+                        now,
+                        self.settings.feed_max_items,
                     )
+                    if skipped:
+                        log.info(
+                            "comments of article %s: stored the newest %d of %d (FEED_MAX_ITEMS)",
+                            article_id,
+                            len(comments),
+                            len(comments) + skipped,
+                        )
             except LanternError as exc:
                 log.debug("comments feed of article %s failed: %s", article_id, exc)
                 return await self.store.record_comments(
@@ -324,10 +366,26 @@ class FeedEngine:
         async def one(feed: Feed) -> PollReport:
             report = await self.poll_feed(feed)
             if progress is not None:
-                progress(report)
+                try:
+                    progress(report)
+                except Exception:
+                    log.exception("poll progress callback failed")
             return report
 
-        return list(await asyncio.gather(*(one(f) for f in feeds)))
+        # poll_feed records feed errors itself; what escapes is storage or a
+        # bug, and it must not take the other feeds' reports down with it.
+        results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
+        reports: list[PollReport] = []
+        for feed, result in zip(feeds, results, strict=True):
+            if isinstance(result, PollReport):
+                reports.append(result)
+            elif isinstance(result, Exception):
+                log.error("poll of feed %s crashed", feed.id, exc_info=result)
+                error = f"Lantern could not poll it ({type(result).__name__}: {result})"
+                reports.append(PollReport(feed, PollOutcome.ERROR, error=error))
+            else:
+                raise result  # cancelled (or interrupted): not a report
+        return reports
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll forever until `stop` is set: each feed when it is due, never two

@@ -44,6 +44,8 @@ from yarl import URL
 
 from bot import USER_AGENT
 from bot.errors import BlockedAddressError, FetchError
+from bot.errors import FetchErrorKind as Kind
+from bot.feeds.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ class RateLimitedError(FetchError):
     """HTTP 429 or 503. `retry_after` is the server's Retry-After in seconds, if any."""
 
     def __init__(self, message: str, *, status: int, retry_after: float | None) -> None:
-        super().__init__(message, "rate_limited", status=status)
+        super().__init__(message, Kind.RATE_LIMITED, status=status)
         self.retry_after = retry_after
 
 
@@ -110,18 +112,18 @@ def check_url(url: str) -> str:
     """Validate a feed URL as given by a moderator; return it stripped, else raise."""
     value = url.strip()
     if not value:
-        raise FetchError("The URL is empty", "invalid_url")
+        raise FetchError("The URL is empty", Kind.INVALID_URL)
     if len(value) > MAX_URL_LENGTH:
-        raise FetchError(f"The URL is longer than {MAX_URL_LENGTH} characters", "invalid_url")
+        raise FetchError(f"The URL is longer than {MAX_URL_LENGTH} characters", Kind.INVALID_URL)
     if any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise FetchError("The URL contains spaces or invisible characters", "invalid_url")
+        raise FetchError("The URL contains spaces or invisible characters", Kind.INVALID_URL)
     parsed = _parse(value)
     if parsed.scheme not in ("http", "https"):
-        raise FetchError("Only http:// and https:// feed URLs are supported", "invalid_url")
+        raise FetchError("Only http:// and https:// feed URLs are supported", Kind.INVALID_URL)
     if not parsed.host:
-        raise FetchError("The URL has no host name", "invalid_url")
+        raise FetchError("The URL has no host name", Kind.INVALID_URL)
     if parsed.explicit_port == 0:
-        raise FetchError("The URL's port must be between 1 and 65535", "invalid_url")
+        raise FetchError("The URL's port must be between 1 and 65535", Kind.INVALID_URL)
     return value
 
 
@@ -195,7 +197,9 @@ def _parse(value: str) -> URL:
         parsed.host  # noqa: B018  (decoding the host is what raises on bad IDNA)
         parsed.port  # noqa: B018
     except (ValueError, UnicodeError) as exc:
-        raise FetchError(f"That is not a valid web address ({exc})", "invalid_url") from None
+        raise FetchError(
+            f"That is not a valid web address ({redact_url(str(exc))})", Kind.INVALID_URL
+        ) from None
     return parsed
 
 
@@ -218,12 +222,22 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_POLL_HINT)
+    seconds = _delta_seconds(value)
+    if seconds is not None:
+        return min(seconds, MAX_POLL_HINT)
     when = _http_date(value)
     if when is None:
         return None
     return _clamp((when - now).total_seconds())
+
+
+def _delta_seconds(value: str) -> float | None:
+    """HTTP delta-seconds (ASCII digits only: "²" and "٣" pass str.isdigit but
+    are not numbers to float(), nor to HTTP)."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    return None
 
 
 def _http_date(value: str) -> datetime | None:
@@ -249,11 +263,10 @@ def _freshness(headers: Mapping[str, str], now: datetime) -> float | None:
             directives[name.lower()] = arg.strip().strip('"')
     if "no-cache" in directives or "no-store" in directives:
         return None
-    age = headers.get("age", "").strip()
-    age_seconds = float(age) if age.isdigit() else 0.0
-    max_age = directives.get("max-age", "")
-    if max_age.isdigit():
-        return _clamp(float(max_age) - age_seconds)
+    age_seconds = _delta_seconds(headers.get("age", "")) or 0.0
+    max_age = _delta_seconds(directives.get("max-age", ""))
+    if max_age is not None:
+        return _clamp(max_age - age_seconds)
     expires = headers.get("expires")
     if expires:
         when = _http_date(expires)
@@ -302,6 +315,10 @@ def _size(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.1f}".removesuffix(".0") + " KiB"
     return f"{n} bytes"
+
+
+def _shown(url: URL) -> str:
+    return redact_url(str(url))
 
 
 def _host(url: URL) -> str:
@@ -452,7 +469,7 @@ class Fetcher:
         except TimeoutError:
             raise FetchError(
                 f"{_host(start)} took longer than {self._timeout:g} seconds to send the feed",
-                "timeout",
+                Kind.TIMEOUT,
             ) from None
 
     async def _follow(
@@ -482,7 +499,7 @@ class Fetcher:
                         target = self._redirect_target(url, resp)
                         all_permanent = all_permanent and resp.status in _PERMANENT
                     elif resp.status == 403 and not retried_403:
-                        log.debug("403 from %s; retrying with a browser User-Agent", url)
+                        log.debug("403 from %s; retrying with a browser User-Agent", _shown(url))
                         retried_403 = True
                         user_agent = BROWSER_USER_AGENT
                         continue
@@ -496,9 +513,9 @@ class Fetcher:
             redirects += 1
             if redirects > MAX_REDIRECTS:
                 raise FetchError(
-                    f"The feed redirected more than {MAX_REDIRECTS} times", "redirects"
+                    f"The feed redirected more than {MAX_REDIRECTS} times", Kind.REDIRECTS
                 )
-            log.debug("redirect %d: %s -> %s", redirects, url, target)
+            log.debug("redirect %d: %s -> %s", redirects, _shown(url), _shown(target))
             url = target
 
     def _refuses(self, ip: str) -> bool:
@@ -523,7 +540,7 @@ class Fetcher:
         if not canonical:
             # aiohttp refuses these itself; say why in words.
             raise FetchError(
-                f"Write the address {host} in the usual dotted form ({address})", "invalid_url"
+                f"Write the address {host} in the usual dotted form ({address})", Kind.INVALID_URL
             )
 
     @staticmethod
@@ -531,18 +548,18 @@ class Fetcher:
         location = resp.headers.get("Location", "").strip()
         status = _status_text(resp.status, resp.reason)
         if not location:
-            raise FetchError(f"The server answered {status} without saying where", "redirects")
+            raise FetchError(f"The server answered {status} without saying where", Kind.REDIRECTS)
         try:
             target = url.join(URL(location))
             target_host = target.host
             target.port  # noqa: B018
         except (ValueError, UnicodeError):
             raise FetchError(
-                f"The server redirected to an invalid address ({location[:200]})", "redirects"
+                f"The server redirected to an invalid address ({location[:200]})", Kind.REDIRECTS
             ) from None
         if target.scheme not in ("http", "https") or not target_host:
             raise FetchError(
-                f"The server redirected to a non-web address ({location[:200]})", "redirects"
+                f"The server redirected to a non-web address ({location[:200]})", Kind.REDIRECTS
             )
         if target.origin() != url.origin() and target.user is not None:
             target = target.with_user(None)  # never carry credentials to another origin
@@ -563,7 +580,7 @@ class Fetcher:
         if status == 410:
             raise FetchError(
                 "The server answered 410 Gone: the feed has been removed for good",
-                "gone",
+                Kind.GONE,
                 status=status,
             )
         if status in (429, 503):
@@ -576,7 +593,7 @@ class Fetcher:
             )
         if status != 304 and not 200 <= status < 300:
             raise FetchError(
-                f"The server answered {_status_text(status, resp.reason)}", "http", status=status
+                f"The server answered {_status_text(status, resp.reason)}", Kind.HTTP, status=status
             )
 
         hints = [h for h in (_freshness(headers, now), retry_after) if h is not None]
@@ -606,7 +623,7 @@ class Fetcher:
             raise FetchError(
                 f"The server says the feed is {_size(declared)}, more than the "
                 f"{_size(limit)} limit (FEED_MAX_BYTES)",
-                "too_large",
+                Kind.TOO_LARGE,
             )
         chunks: list[bytes] = []
         total = 0
@@ -617,10 +634,10 @@ class Fetcher:
                 resp.close()  # drop the connection rather than drain the rest
                 raise FetchError(
                     f"The feed is larger than the {_size(limit)} limit (FEED_MAX_BYTES)",
-                    "too_large",
+                    Kind.TOO_LARGE,
                 )
             chunks.append(chunk)
-        log.debug("fetched %s: %d bytes", url, total)
+        log.debug("fetched %s: %d bytes", _shown(url), total)
         return b"".join(chunks)
 
     def _translate(self, exc: Exception, url: URL) -> FetchError:
@@ -628,28 +645,30 @@ class Fetcher:
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return FetchError(
                 f"Could not connect to {host} within {self._connect_timeout:g} seconds",
-                "timeout",
+                Kind.TIMEOUT,
             )
         if isinstance(exc, TimeoutError):
-            return FetchError(f"{host} took too long to answer", "timeout")
+            return FetchError(f"{host} took too long to answer", Kind.TIMEOUT)
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return FetchError(
                 f"The TLS certificate of {host} is not valid ({exc.certificate_error})",
-                "network",
+                Kind.NETWORK,
             )
         if isinstance(exc, aiohttp.ClientSSLError):
-            return FetchError(f"Could not make a secure (TLS) connection to {host}", "network")
+            return FetchError(f"Could not make a secure (TLS) connection to {host}", Kind.NETWORK)
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return FetchError(f"Could not find the server {host} (DNS lookup failed)", "network")
+            return FetchError(f"Could not find the server {host} (DNS lookup failed)", Kind.NETWORK)
         if isinstance(exc, aiohttp.ClientConnectorError):
             reason = exc.strerror or str(exc.os_error) or "connection failed"
-            return FetchError(f"Could not connect to {host}: {reason}", "network")
+            return FetchError(f"Could not connect to {host}: {reason}", Kind.NETWORK)
         if isinstance(exc, aiohttp.ServerDisconnectedError):
-            return FetchError(f"{host} closed the connection before answering", "network")
+            return FetchError(f"{host} closed the connection before answering", Kind.NETWORK)
         if isinstance(exc, aiohttp.ClientPayloadError):
-            return FetchError(f"{host} sent a broken or incomplete response body", "network")
+            return FetchError(f"{host} sent a broken or incomplete response body", Kind.NETWORK)
         if isinstance(exc, aiohttp.ClientResponseError):
-            return FetchError(f"{host} sent a malformed HTTP response", "network")
+            return FetchError(f"{host} sent a malformed HTTP response", Kind.NETWORK)
         if isinstance(exc, aiohttp.InvalidURL | ValueError):
-            return FetchError(f"That address cannot be fetched ({exc})", "invalid_url")
-        return FetchError(f"Could not fetch from {host}: {exc or type(exc).__name__}", "network")
+            return FetchError(
+                f"That address cannot be fetched ({redact_url(str(exc))})", Kind.INVALID_URL
+            )
+        return FetchError(f"Could not fetch from {host}: {exc or type(exc).__name__}", Kind.NETWORK)

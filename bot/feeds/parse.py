@@ -11,26 +11,32 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import ctypes
+import dataclasses
 import hashlib
-import html
 import io
 import json
+import logging
 import multiprocessing
 import os
 import re
+import select
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from bot.errors import FetchError, NotAFeedError
+from bot.errors import FetchError, FetchErrorKind, NotAFeedError
 from bot.models import ParsedArticle, ParsedComment, ParsedFeed
 from bot.text import (
     clean_inline,
@@ -38,17 +44,23 @@ from bot.text import (
     html_to_text,
     plain_to_text,
     scrub,
+    start_tags,
     strip_wordpress_boilerplate,
     truncate_words,
 )
 
 __all__ = [
+    "ParseTimeoutError",
     "ParserCrashError",
     "ParserPool",
     "discover_feed_links",
+    "keep_newest",
+    "keep_newest_comments",
     "parse_comments",
     "parse_feed",
 ]
+
+log = logging.getLogger(__name__)
 
 # Caps on plain-text fields (characters).
 TITLE_MAX = 1_000
@@ -67,17 +79,6 @@ FUTURE_SLACK = timedelta(days=1)
 
 _DROP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-# feedparser hands us the publisher's HTML as written (see _run_feedparser), so
-# attribute names are matched whole: `data-src` / `data-width` (lazy-loading
-# plugins) are not `src` / `width`.
-_IMG_SRC = re.compile(
-    r"""<img\b[^>]*?(?<![\w-])src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>""", re.I
-)
-# Character references HTML writes into attribute values ("&amp;"), not legacy
-# names such as "&copy" that appear bare in query strings.
-_ATTR_REF = re.compile(r"&(?:amp|quot|apos|lt|gt|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
-_PIXEL = re.compile(r"""(?<![\w-])(?:width|height)\s*=\s*["']?[01]["'\s/>]""", re.I)
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 # What _http_url refuses inside a URL: whitespace (as str.isspace sees it) and C0 controls.
 _URL_JUNK = re.compile(r"[\s\x00-\x1f]")
 _IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])", re.I)
@@ -90,7 +91,7 @@ class ParserCrashError(FetchError):
     """The parser process died on this feed (or the pool could not be used)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, "parser")
+        super().__init__(message, FetchErrorKind.PARSER)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -243,23 +244,6 @@ def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str], url: st
 # --------------------------------------------------------------------------- discovery
 
 
-class _LinkFinder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "link" or len(self.hrefs) >= 50:
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        rels = a.get("rel", "").lower().split()
-        ctype = a.get("type", "").split(";")[0].strip().lower()
-        if "alternate" in rels and ctype in _ALTERNATE_TYPES and a.get("href"):
-            self.hrefs.append(a["href"])
-
-    handle_startendtag = handle_starttag
-
-
 _ALTERNATE_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -287,19 +271,22 @@ def discover_feed_links(body: bytes, base_url: str) -> tuple[str, ...]:
     resolved against base_url (or the page's <base href>), http(s) only, deduped,
     in page order."""
     text = _decode_html(body[:2_000_000])
-    finder = _LinkFinder()
-    try:
-        finder.feed(text)
-        finder.close()
-    except Exception:  # html.parser is lenient; never let junk escape
-        pass
-    base = base_url
-    m = re.search(r"""<base\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", text[:100_000], re.I)
-    if m:
-        base = _http_url(m.group(1), base_url) or base_url
+    base: str | None = None
+    hrefs: list[str] = []
+    for name, attrs in start_tags(text, ("base", "link")):
+        if name == "base":
+            if base is None and attrs.get("href"):
+                base = _http_url(attrs["href"], base_url) or base_url
+            continue
+        rels = attrs.get("rel", "").lower().split()
+        ctype = attrs.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in rels and ctype in _ALTERNATE_TYPES and attrs.get("href"):
+            hrefs.append(attrs["href"])
+            if len(hrefs) >= 50:
+                break
     seen: dict[str, None] = {}
-    for href in finder.hrefs:
-        url = _http_url(href, base)
+    for href in hrefs:
+        url = _http_url(href, base or base_url)
         if url is not None:
             seen.setdefault(url, None)
     return tuple(seen)
@@ -355,17 +342,16 @@ def _image_url(entry: Any, base: str) -> str | None:
             url = _http_url(_get(link, "href"), base)
             if url:
                 return url
+    # feedparser hands us the publisher's HTML as written (see _run_feedparser):
+    # start_tags reads it in linear time, skipping comments, and matches
+    # attribute names whole (`data-src` of lazy-loading plugins is not `src`).
     for raw, raw_base in _raw_html_fields(entry, base):
         if "<" not in raw:
             continue
-        raw = raw[:500_000]
-        if "<!--" in raw:
-            raw = _COMMENT.sub("", raw)  # commented-out markup is not on the page
-        for m in _IMG_SRC.finditer(raw):
-            if _PIXEL.search(m.group(0)):
+        for _, attrs in start_tags(raw[:500_000], ("img",)):
+            if {attrs.get("width", "").strip(), attrs.get("height", "").strip()} & {"0", "1"}:
                 continue  # tracking pixel
-            src = _ATTR_REF.sub(lambda r: html.unescape(r.group()), m[1] or m[2] or m[3] or "")
-            url = _http_url(src, raw_base)
+            url = _http_url(attrs.get("src"), raw_base)
             if url:
                 return url
     return None
@@ -572,6 +558,58 @@ def parse_comments(
     return tuple(out)
 
 
+# --------------------------------------------------------------------------- caps
+
+
+def _newest(dates: Sequence[datetime | None], limit: int) -> list[int]:
+    """Indexes of the `limit` newest dates (undated ones after dated ones, in
+    their order), ascending: what is kept stays in feed order."""
+    order = sorted(
+        range(len(dates)),
+        key=lambda i: (dates[i] is None, -_epoch(dates[i]), i),
+    )
+    return sorted(order[: max(limit, 0)])
+
+
+def _epoch(when: datetime | None) -> float:
+    return when.timestamp() if when is not None else 0.0
+
+
+def keep_newest(parsed: ParsedFeed, limit: int) -> tuple[ParsedFeed, int]:
+    """The feed with only its `limit` newest articles (by published, else updated
+    date; undated ones after dated ones), kept in feed order, and how many were
+    dropped."""
+    articles = parsed.articles
+    if len(articles) <= limit:
+        return parsed, 0
+    keep = _newest([a.published or a.updated for a in articles], limit)
+    kept = tuple(articles[i] for i in keep)
+    return dataclasses.replace(parsed, articles=kept), len(articles) - len(kept)
+
+
+def keep_newest_comments(
+    comments: tuple[ParsedComment, ...], limit: int
+) -> tuple[tuple[ParsedComment, ...], int]:
+    """keep_newest for a comment feed."""
+    if len(comments) <= limit:
+        return comments, 0
+    keep = _newest([c.published for c in comments], limit)
+    return tuple(comments[i] for i in keep), len(comments) - len(keep)
+
+
+def _parse_newest(
+    body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+) -> tuple[ParsedFeed, int]:
+    # Capped in the worker, so a feed of 100,000 items is not pickled across.
+    return keep_newest(parse_feed(body, headers, url, now), limit)
+
+
+def _parse_comments_newest(
+    body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+) -> tuple[tuple[ParsedComment, ...], int]:
+    return keep_newest_comments(parse_comments(body, headers, url, now), limit)
+
+
 # --------------------------------------------------------------------------- process pool
 
 T = TypeVar("T")
@@ -583,15 +621,77 @@ T = TypeVar("T")
 # the workers then soak up whatever CPU the bot leaves, instead of competing
 # with it for the cores.
 WORKER_NICENESS = 5
+DEFAULT_PARSE_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _init_worker() -> None:
+def _exit_when_gone(pid: int) -> None:
+    """Block until process `pid` has ended, then end this process at once."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # not Linux 5.3+: poll instead
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+            time.sleep(1.0)
+    select.select([fd], [], [])
+    os._exit(0)
+
+
+def _init_worker(parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent handles it and ends
+    # the workers, which must not print a KeyboardInterrupt traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker never outlives the process that opened the pool, even a
+    # SIGKILLed one: the kernel ends it with its parent (the forkserver) where
+    # it can, and a thread watching the pool's owner does everywhere.
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), daemon=True).start()
     with contextlib.suppress(OSError):  # not permitted here: keep the normal priority
         os.nice(WORKER_NICENESS)
 
 
 def _warm_up() -> int:
     return len(feedparser.__version__)
+
+
+def _processes(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    # ProcessPoolExecutor has no public way to end a stuck worker before 3.14
+    # (kill_workers); its process table is the only handle on them.
+    table = getattr(executor, "_processes", None) or {}
+    return list(table.values())
+
+
+def _reap(processes: Iterable[multiprocessing.process.BaseProcess], grace: float) -> None:
+    """Give `processes` `grace` seconds to exit, then kill what is left."""
+    processes = list(processes)
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in processes:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+
+
+class ParseTimeoutError(ParserCrashError):
+    """A parse took longer than the pool's time limit; its worker was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        FetchError.__init__(
+            self,
+            f"Reading the feed took longer than {seconds:g} seconds (PARSE_TIMEOUT); gave up",
+            FetchErrorKind.PARSE_TIMEOUT,
+        )
 
 
 class ParserPool:
@@ -601,16 +701,37 @@ class ParserPool:
     in a thread instead, for debugging. A worker that dies takes only its own
     feed down: the pool is rebuilt, the calls that were in flight are retried
     once, and a call that crashes it again raises ParserCrashError.
+
+    A parse that runs past `timeout` seconds raises ParseTimeoutError and its
+    worker is killed (with the pool around it: the other calls in flight are
+    retried on the new one, not counted as crashes). A call only starts when a
+    worker is free, so the limit times the parse, never the queue. Closing
+    never waits on a stuck parse, and the workers end with the process that
+    opened the pool, however it ends. In thread mode a stuck parse cannot be
+    stopped: the caller gets its error and the thread runs on.
     """
 
-    def __init__(self, workers: int = 1, *, start_method: str = "forkserver") -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        *,
+        timeout: float | None = DEFAULT_PARSE_TIMEOUT,
+        start_method: str = "forkserver",
+    ) -> None:
         if workers < 0:
             raise ValueError("workers must be >= 0")
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive")
         self.workers = workers
+        self.timeout = timeout
         self._start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
         self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(workers, 1))
+        # Pools this object killed on purpose (a timeout): the other calls that
+        # saw them break are not at fault.
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context(self._start_method)
@@ -618,7 +739,10 @@ class ParserPool:
             # Workers forked from the server start with the parser already imported.
             ctx.set_forkserver_preload(["bot.feeds.parse"])
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_init_worker
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     async def start(self) -> None:
@@ -636,10 +760,14 @@ class ParserPool:
             raise ParserCrashError("The feed parser processes could not be started.") from e
 
     async def close(self) -> None:
+        """Stop the workers: idle ones are asked to exit, a stuck one is killed."""
         self._closed = True
         executor, self._executor = self._executor, None
         if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+            processes = _processes(executor)
+            executor.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(_reap, processes, 2.0)
+            await asyncio.to_thread(executor.shutdown, wait=True)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -653,17 +781,30 @@ class ParserPool:
     ) -> None:
         await self.close()
 
-    async def _replace(self, broken: Executor | None) -> None:
+    async def _replace(self, broken: ProcessPoolExecutor | None, *, kill: bool = False) -> None:
         async with self._lock:
             if self._executor is not broken:
                 return  # someone else already replaced it
             if broken is not None:
+                processes = _processes(broken)
+                if kill:
+                    self._killed.add(broken)
+                    await asyncio.to_thread(_reap, processes, 0.0)
                 broken.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._new_executor()
+            self._executor = None if self._closed else self._new_executor()
 
     async def _submit(self, fn: Callable[..., T], *args: Any) -> T:
         if self.workers == 0:
-            return await asyncio.to_thread(fn, *args)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await asyncio.to_thread(fn, *args)
+            except TimeoutError:
+                assert self.timeout is not None
+                raise ParseTimeoutError(self.timeout) from None
+        async with self._slots:
+            return await self._submit_to_worker(fn, *args)
+
+    async def _submit_to_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         crashes = 0
         for _ in range(4):
@@ -682,12 +823,20 @@ class ParserPool:
             except RuntimeError as e:  # shut down underneath us
                 raise ParserCrashError("The feed parser is shutting down.") from e
             try:
-                return await future
+                async with asyncio.timeout(self.timeout):
+                    return await future
+            except TimeoutError:
+                assert self.timeout is not None
+                log.warning("a parse ran past %gs; killing its worker", self.timeout)
+                await self._replace(executor, kill=True)
+                raise ParseTimeoutError(self.timeout) from None
             except BrokenProcessPool as e:
+                await self._replace(executor)
+                if executor in self._killed:
+                    continue  # another call's timeout took the pool down
                 # Every call in flight sees this, not only the one that killed
                 # the worker: retry once on a fresh pool, so only a feed that
                 # crashes the parser twice in a row fails.
-                await self._replace(executor)
                 crashes += 1
                 if crashes >= 2:
                     raise ParserCrashError(
@@ -700,7 +849,23 @@ class ParserPool:
     ) -> ParsedFeed:
         return await self._submit(parse_feed, bytes(body), dict(headers), url, now)
 
+    async def parse_feed_newest(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+    ) -> tuple[ParsedFeed, int]:
+        """parse_feed keeping only the `limit` newest articles (see `keep_newest`);
+        also returns how many were dropped."""
+        return await self._submit(_parse_newest, bytes(body), dict(headers), url, now, limit)
+
     async def parse_comments(
         self, body: bytes, headers: Mapping[str, str], url: str, now: datetime
     ) -> tuple[ParsedComment, ...]:
         return await self._submit(parse_comments, bytes(body), dict(headers), url, now)
+
+    async def parse_comments_newest(
+        self, body: bytes, headers: Mapping[str, str], url: str, now: datetime, limit: int
+    ) -> tuple[tuple[ParsedComment, ...], int]:
+        """parse_comments keeping only the `limit` newest; also returns how many
+        were dropped."""
+        return await self._submit(
+            _parse_comments_newest, bytes(body), dict(headers), url, now, limit
+        )

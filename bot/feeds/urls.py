@@ -48,3 +48,9 @@ def redact_text(text: str) -> str:
     """`text` with every URL in it redacted (and any `scheme://user@` left over)."""
     text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
     return _USERINFO_IN_TEXT.sub(rf"\1{HIDDEN}@", text)
+
+
+def has_credentials(url: str) -> bool:
+    """True when showing `url` would reveal a secret (user information or a
+    credential-like query value)."""
+    return redact_url(url) != url

@@ -150,8 +150,9 @@ _BARE_URL = re.compile(r"""https?://[^\s<>]+[^<>.,:;"')\]\s]""", re.IGNORECASE)
 _URL_UNSAFE = str.maketrans({c: f"%{ord(c):02X}" for c in "|*~`@\\[]()"})
 # Every ASCII character Discord's markdown gives a meaning to.
 _MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\*_~`|>#-[]()<"})
-# Ordered-list and '+' list markers at the start of a line.
-_LIST_MARKER = re.compile(r"^(\s*)(\d+)([.)])(?=\s)|^(\s*)\+(?=\s)", re.MULTILINE)
+# Ordered-list and '+' list markers at the start of a line. The indent never
+# spans a newline: `^\s*` did, and was quadratic on a run of blank lines.
+_LIST_MARKER = re.compile(r"^([^\S\n]*)(\d+)([.)])(?=\s)|^([^\S\n]*)\+(?=\s)", re.MULTILINE)
 
 
 def _escape_plain(text: str) -> str:
