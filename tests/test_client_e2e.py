@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import discord
 import pytest
 
 import bot.discord_edge.client
+from tests.e2e import eventually
 from tests.feedserver import FeedServer
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin.server import StandIn
@@ -98,9 +98,9 @@ async def test_guilds_left_while_offline_stop_their_subscriptions(
     harness = Lantern(discord_standin, feed_server, settings)
     async with harness.running():
         store = harness.core.store
-        for _ in range(100):
-            if (await store.guild_settings(424242)).removed_at is not None:
-                break
-            await asyncio.sleep(0.02)
-        assert (await store.guild_settings(424242)).removed_at is not None
+
+        async def removed() -> bool:
+            return (await store.guild_settings(424242)).removed_at is not None
+
+        assert await eventually(removed)
         assert (await store.guild_settings(here.guild_id)).removed_at is None
