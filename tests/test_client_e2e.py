@@ -20,6 +20,7 @@ MEMBER_COMMANDS = {"discuss", "latest", "related", "resources", "search"}
 
 
 async def test_guilds_intent_only_and_no_mentions(lantern: Lantern) -> None:
+    """The bot asks for the Guilds intent only and allows no mentions by default."""
     session = lantern.standin.gateway.current
     assert session is not None
     assert session.intents == discord.Intents(guilds=True).value
@@ -29,6 +30,7 @@ async def test_guilds_intent_only_and_no_mentions(lantern: Lantern) -> None:
 
 
 async def test_commands_synced_globally(lantern: Lantern) -> None:
+    """All commands are synced globally, none per guild."""
     names = set(lantern.standin.command_names())
     assert {"feed", "settings"} | MEMBER_COMMANDS <= names
     assert lantern.standin.commands.get(lantern.standin.guild.id) in (None, [])
@@ -37,6 +39,7 @@ async def test_commands_synced_globally(lantern: Lantern) -> None:
 async def test_dev_guild_sync(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """With DEV_GUILD_ID the commands are synced to that guild only."""
     guild = discord_standin.guild
     settings = lantern_settings(discord_standin, tmp_path, dev_guild_id=guild.id)
     async with Lantern(discord_standin, feed_server, settings).running():
@@ -52,6 +55,7 @@ async def test_a_broken_extension_is_logged_and_the_rest_load(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """An extension that fails to load is logged; the others still load."""
     client_module = bot.discord_edge.client
     monkeypatch.setattr(
         client_module, "EXTENSIONS", ("cogs.does_not_exist", *client_module.EXTENSIONS)
@@ -67,6 +71,7 @@ async def test_a_broken_extension_is_logged_and_the_rest_load(
 async def test_unexpected_errors_get_an_error_id(
     lantern: Lantern, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """An unexpected error answers with an id that is in the log, not the error text."""
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
@@ -85,6 +90,7 @@ async def test_unexpected_errors_get_an_error_id(
 async def test_guilds_left_while_offline_stop_their_subscriptions(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """Guilds the bot left while offline are marked removed at start-up; present ones are not."""
     from bot.clock import utcnow
     from bot.runtime import open_store
 

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_add_posts_in_text_announcement_and_forum(lantern: Lantern) -> None:
+    """/feed add previews and posts the newest article in text, announcement and forum channels."""
     s = lantern.standin
     for channel in ("general", "announcements", "recovery-writing"):
         url = serve(lantern, f"/{channel}", 0, 3)
@@ -52,6 +53,7 @@ async def test_add_posts_in_text_announcement_and_forum(lantern: Lantern) -> Non
 
 
 async def test_backlog_zero_posts_nothing_backlog_three_oldest_first(lantern: Lantern) -> None:
+    """backlog=0 posts nothing; backlog=3 posts the newest three, oldest first."""
     s = lantern.standin
     reply = await add(lantern, serve(lantern, "/a", 0, 5), "general", backlog=0)
     assert "new articles will be posted as they appear" in reply.content
@@ -63,6 +65,7 @@ async def test_backlog_zero_posts_nothing_backlog_three_oldest_first(lantern: La
 
 
 async def test_duplicate_in_the_same_channel_is_refused(lantern: Lantern) -> None:
+    """Subscribing a channel to a feed it already has is refused."""
     url = serve(lantern, "/feed", 0, 2)
     await add(lantern, url)
     reply = await add(lantern, url)
@@ -72,6 +75,7 @@ async def test_duplicate_in_the_same_channel_is_refused(lantern: Lantern) -> Non
 
 
 async def test_bad_urls_are_refused(lantern: Lantern) -> None:
+    """Unusable URLs are refused with a helpful message."""
     reply = await add(lantern, "ftp://example.org/feed.xml")
     assert "That URL won't work: Only http:// and https://" in reply.content
     reply = await add(lantern, "http://127.0.0.1:1/feed")
@@ -94,6 +98,7 @@ async def strict_lantern(discord_standin: StandIn, feed_server: FeedServer,
 
 
 async def test_private_addresses_are_refused(strict_lantern: Lantern) -> None:
+    """Private and loopback addresses are refused when private networks are off."""
     reply = await add(strict_lantern, "http://10.0.0.1/feed")
     assert reply.content.startswith("I won't fetch that address: 10.0.0.1 is 10.0.0.1")
     assert "private networks is turned off" in reply.content
@@ -103,6 +108,7 @@ async def test_private_addresses_are_refused(strict_lantern: Lantern) -> None:
 
 
 async def test_page_linking_to_a_feed_offers_a_button(lantern: Lantern) -> None:
+    """A web page that links to a feed offers a button that subscribes to it."""
     s = lantern.standin
     feed = serve(lantern, "/feed", 0, 2, title="Steady Ground")
     page = lantern.feeds.serve(
@@ -126,6 +132,7 @@ async def test_page_linking_to_a_feed_offers_a_button(lantern: Lantern) -> None:
 async def test_channels_the_bot_cannot_post_in_are_refused_before_fetching(
     lantern: Lantern,
 ) -> None:
+    """A channel the bot can't post in is refused before the feed is fetched."""
     url = serve(lantern, "/feed", 0, 2)
     reply = await add(lantern, url, "read-only")
     assert "I can't post in" in reply.content and "Send Messages" in reply.content
@@ -135,6 +142,7 @@ async def test_channels_the_bot_cannot_post_in_are_refused_before_fetching(
 
 
 async def test_quota_reached_is_refused(lantern: Lantern) -> None:
+    """A guild at its subscription quota is refused before fetching."""
     store, guild = lantern.core.store, lantern.standin.guild
     await store.update_guild_settings(guild.id, subscription_quota=2)
     for n in range(2):
@@ -148,6 +156,7 @@ async def test_quota_reached_is_refused(lantern: Lantern) -> None:
 
 
 async def test_a_feed_titled_everyone_pings_nobody(lantern: Lantern) -> None:
+    """A feed titled @everyone pings nobody, in the reply or the post."""
     s = lantern.standin
     items = [{"title": "@everyone @here look", "guid": "x", "description": "@everyone"}]
     url = serve(lantern, "/feed", 0, 0, title="@everyone", items=items)
@@ -162,6 +171,7 @@ async def test_a_feed_titled_everyone_pings_nobody(lantern: Lantern) -> None:
 
 
 async def test_autocomplete_shows_only_this_guilds_feeds(lantern: Lantern) -> None:
+    """Feed autocomplete and ids work only within the guild that owns them."""
     s = lantern.standin
     mine = await stored_subscription(lantern, "Steady Ground")
     await stored_subscription(lantern, "Daily Hope", "announcements")
@@ -185,6 +195,7 @@ async def test_autocomplete_shows_only_this_guilds_feeds(lantern: Lantern) -> No
 
 
 async def test_remove_asks_and_only_the_invoker_can_confirm(lantern: Lantern) -> None:
+    """/feed remove asks first, and only the member who ran it can confirm."""
     s = lantern.standin
     sub = await stored_subscription(lantern, "Steady Ground")
     prompt = await manage(lantern, "feed remove", feed=str(sub.id))
@@ -203,6 +214,7 @@ async def test_remove_asks_and_only_the_invoker_can_confirm(lantern: Lantern) ->
 
 async def test_remove_times_out_and_keeps_the_feed(lantern: Lantern,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unanswered /feed remove times out and keeps the subscription."""
     # load_extension executes the module afresh: patch the copy the bot runs.
     monkeypatch.setattr(sys.modules["cogs.feeds"], "CONFIRM_TIMEOUT", 0.2)
     sub = await stored_subscription(lantern, "Steady Ground")
@@ -213,6 +225,7 @@ async def test_remove_times_out_and_keeps_the_feed(lantern: Lantern,
 
 
 async def test_list_is_paged_with_status(lantern: Lantern) -> None:
+    """/feed list is paged and shows each feed's status and last error."""
     s, store = lantern.standin, lantern.core.store
     subs = [await stored_subscription(lantern, f"Feed {n:02}") for n in range(12)]
     await store.pause_subscription(subs[1].id, "by Olivia", utcnow())
@@ -239,6 +252,7 @@ async def test_list_is_paged_with_status(lantern: Lantern) -> None:
 
 
 async def test_pause_and_resume_do_not_flood(lantern: Lantern) -> None:
+    """Pausing posts nothing; resuming posts only the newest article that arrived."""
     s, store = lantern.standin, lantern.core.store
     await add(lantern, serve(lantern, "/feed", 0, 2))
     await s.wait_for(lambda: titles(lantern.standin, "general") == ["Article 1"])
@@ -260,6 +274,7 @@ async def test_pause_and_resume_do_not_flood(lantern: Lantern) -> None:
 
 
 async def test_edit_filters_apply_to_the_next_poll(lantern: Lantern) -> None:
+    """Include/exclude words set with /feed edit filter the next poll's articles."""
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
     reply = await manage(lantern, "feed edit", feed=str(sub.id), include="hope, Gratitude",
@@ -283,6 +298,7 @@ async def test_edit_filters_apply_to_the_next_poll(lantern: Lantern) -> None:
 
 
 async def test_edit_mention_pings_that_role_only(lantern: Lantern) -> None:
+    """A mention role set with /feed edit pings that role and nobody else."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1, title="@everyone"), backlog=0)
     sub = await only_sub(lantern)
@@ -304,6 +320,7 @@ async def test_edit_mention_pings_that_role_only(lantern: Lantern) -> None:
 
 
 async def test_edit_threads_opens_a_thread_per_post(lantern: Lantern) -> None:
+    """threads=True opens a thread per post; compact style posts one line."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
@@ -318,6 +335,7 @@ async def test_edit_threads_opens_a_thread_per_post(lantern: Lantern) -> None:
 
 
 async def test_edit_channel_rechecks_permissions(lantern: Lantern) -> None:
+    """Moving a subscription to another channel checks the bot can post there."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
@@ -333,6 +351,7 @@ async def test_edit_channel_rechecks_permissions(lantern: Lantern) -> None:
 
 
 async def test_preview_shows_the_newest_item_and_stores_nothing(lantern: Lantern) -> None:
+    """/feed preview shows the newest article and stores nothing."""
     url = serve(lantern, "/feed", 0, 3, title="Recovery *Daily*")
     reply = await manage(lantern, "feed preview", url=url)
     assert reply.content.startswith(r"Preview of the newest article in **Recovery \*Daily\***")
@@ -343,6 +362,7 @@ async def test_preview_shows_the_newest_item_and_stores_nothing(lantern: Lantern
 
 
 async def test_feed_link_offer_expires(lantern: Lantern, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscribe-to-linked-feed button expires and subscribes nothing."""
     monkeypatch.setattr(sys.modules["cogs.feeds"], "OFFER_TIMEOUT", 0.2)
     serve(lantern, "/feed", 0, 1)
     page = lantern.feeds.serve("/blog", '<html><head><title>x</title><link rel="alternate"'

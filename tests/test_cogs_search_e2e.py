@@ -177,6 +177,7 @@ def cog(lantern: Lantern) -> Any:
 
 
 async def test_search_private_embed_with_titles_snippets_and_post_links(lantern, world):
+    """/search answers privately with titles, snippets and links to this server's posts."""
     msg = await answer(lantern, "search", query="naloxone")
     assert msg.flags & EPHEMERAL
     body = msg.embeds[0]["description"]
@@ -200,6 +201,7 @@ async def test_search_private_embed_with_titles_snippets_and_post_links(lantern,
 
 
 async def test_search_filters_and_sort(lantern, world):
+    """Feed, author and date filters and newest-first sorting narrow /search."""
     feed_id = str(world["feed"].id)
     choices = await lantern.standin.autocomplete("search", "feed", "recov", options={"query": "x"})
     assert [c["value"] for c in choices] == [feed_id]
@@ -225,6 +227,7 @@ async def test_search_filters_and_sort(lantern, world):
 
 
 async def test_bad_date_and_empty_result_are_helpful_private_messages(lantern, world):
+    """Bad dates, no results and empty queries get helpful private messages."""
     bad = await answer(lantern, "search", query="naloxone", after="next tuesday-ish")
     assert bad.flags & EPHEMERAL and "can't read the date" in bad.content
     assert "2024-05-01" in bad.content and "Something went wrong" not in bad.content
@@ -238,6 +241,7 @@ async def test_bad_date_and_empty_result_are_helpful_private_messages(lantern, w
 
 
 async def test_paging_forward_and_back(lantern, world):
+    """Next and Previous page through results; the last page disables Next."""
     msg = await answer(lantern, "search", query="recovery journal", sort="newest")
     first = msg.embeds[0]["description"]
     assert "Page 1 of 5" in msg.embeds[0]["footer"]["text"]
@@ -258,6 +262,7 @@ async def test_paging_forward_and_back(lantern, world):
 
 
 async def test_share_posts_publicly_without_pings_and_others_cannot_page(lantern, world):
+    """Share posts the page publicly without pings or the member's name; only they can page it."""
     before = len(lantern.standin.bot_messages("general"))
     msg = await answer(lantern, "search", query="recovery journal", as_="member")
     share = await lantern.standin.click(msg, buttons(msg)["Share"]["custom_id"])
@@ -287,6 +292,7 @@ async def test_share_posts_publicly_without_pings_and_others_cannot_page(lantern
 
 
 async def test_share_refused_where_the_bot_cannot_post(lantern, world):
+    """Share is refused in channels the bot can't post in."""
     for channel in ("read-only", "no-embeds"):
         record = await run(lantern, "search", query="naloxone", where=channel)
         msg = await record.wait_message()
@@ -298,6 +304,7 @@ async def test_share_refused_where_the_bot_cannot_post(lantern, world):
 
 
 async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
+    """When the view times out its buttons are disabled and the results stay."""
     cog(lantern).view_timeout = 0.3
     msg = await answer(lantern, "search", query="recovery journal")
     shown = msg.embeds[0]["description"]
@@ -317,6 +324,7 @@ async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
 
 
 async def test_comments_are_searched_and_shown_under_their_article(lantern, world):
+    """comments=True searches source comments and shows them under their article."""
     without = await answer(lantern, "search", query="gentleness")
     assert "found no articles" in without.content
     msg = await answer(lantern, "search", query="gentleness", comments=True)
@@ -327,6 +335,7 @@ async def test_comments_are_searched_and_shown_under_their_article(lantern, worl
 
 
 async def test_crisis_query_carries_the_resources_line(lantern, world):
+    """A query about a crisis carries the resources line; a plain one does not."""
     msg = await answer(lantern, "search", query="I RELAPSED last night")
     assert msg.flags & EPHEMERAL
     assert RESOURCES_LEAD in msg.content and "988" in msg.content
@@ -340,6 +349,7 @@ async def test_crisis_query_carries_the_resources_line(lantern, world):
 
 
 async def test_latest(lantern, world):
+    """/latest lists this server's newest articles, per feed on request."""
     msg = await answer(lantern, "latest", count=2)
     body = msg.embeds[0]["description"]
     assert msg.flags & EPHEMERAL
@@ -352,6 +362,7 @@ async def test_latest(lantern, world):
 
 
 async def test_autocomplete_is_capped_newest_first_and_fast(lantern, world):
+    """Article autocomplete gives at most 25 choices, newest first, within Discord's deadline."""
     t = time.perf_counter()
     choices = await lantern.standin.autocomplete("related", "article", "")
     elapsed = time.perf_counter() - t
@@ -372,6 +383,7 @@ async def test_autocomplete_is_capped_newest_first_and_fast(lantern, world):
 
 
 async def test_related_shows_thread_comments_and_similar(lantern, world):
+    """/related shows the discussion, source comments and similar articles."""
     arts = world["articles"]
     relapse = arts["relapse"]
     opened = await answer(lantern, "discuss", article=str(relapse.id))
@@ -403,6 +415,7 @@ async def test_related_shows_thread_comments_and_similar(lantern, world):
 
 
 async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, world):
+    """/discuss opens a thread once, then links to it; refused without thread permission."""
     standin = lantern.standin
     arts = world["articles"]
     general = standin.channel("general")
@@ -441,6 +454,7 @@ async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, 
 
 
 async def test_thread_updates_refresh_discussion_counts(lantern, world):
+    """Messages in a discussion thread update its stored message count."""
     standin = lantern.standin
     vending = world["articles"]["nalox-vending"]
     await answer(lantern, "discuss", article=str(vending.id))
@@ -463,6 +477,7 @@ async def test_thread_updates_refresh_discussion_counts(lantern, world):
 
 
 async def test_resources_default_edit_and_reset(lantern, world):
+    """/resources shows the default list, a server's own text, and the default again after reset."""
     standin = lantern.standin
     shown = await answer(lantern, "resources")
     assert shown.flags & EPHEMERAL and "findahelpline.com" in shown.content
@@ -491,6 +506,7 @@ async def test_resources_default_edit_and_reset(lantern, world):
 
 
 async def test_guild_isolation(lantern, world):
+    """No command shows one server another server's articles or threads."""
     standin = lantern.standin
     lobby = standin.channel("lobby", guild=standin.second_guild)
     arts = world["articles"]
@@ -524,6 +540,7 @@ async def test_guild_isolation(lantern, world):
 
 
 async def test_fuzzed_queries_through_the_command_are_always_answered(lantern, world):
+    """300 random /search queries are all answered, never with an error."""
     rng = random.Random(1234)
     bad = []
     found = 0
@@ -546,6 +563,7 @@ async def test_fuzzed_queries_through_the_command_are_always_answered(lantern, w
 
 
 async def test_fuzzed_article_values_and_autocomplete(lantern, world):
+    """Random article values and autocomplete input are answered within Discord's limits."""
     rng = random.Random(77)
     for n in range(60):
         value = random_text(rng)[:300].strip() or "x"
@@ -562,6 +580,7 @@ async def test_fuzzed_article_values_and_autocomplete(lantern, world):
 
 
 async def test_hostile_feed_text_is_contained(lantern, world):
+    """Markdown, mentions and long text from a feed stay inert in every command's answer."""
     nasty_title = "@everyone **bold** [link](http://evil.example) <@123> ||spoiler|| " * 6
     items = [
         item(
@@ -589,6 +608,7 @@ async def test_hostile_feed_text_is_contained(lantern, world):
 
 
 async def test_logs_never_hold_queries_or_user_ids(lantern, world):
+    """Lantern's logs hold neither search text nor member ids."""
     records: list[logging.LogRecord] = []
 
     class Capture(logging.Handler):
@@ -663,6 +683,7 @@ async def test_discord_debug_logs_do_not_pair_queries_with_members(lantern, worl
 
 
 async def test_slow_search_is_deferred_then_followed_up(lantern, world, monkeypatch):
+    """A slow search is deferred, then answered; paging still works."""
     module = sys.modules[type(cog(lantern)).__module__]  # the instance the bot loaded
     monkeypatch.setattr(module, "FAST_ANSWER", 0.0)
     record = await run(lantern, "search", query="recovery journal")
@@ -690,6 +711,7 @@ async def lantern_with_messages(
 
 
 async def test_link_mentions_are_recorded_without_text(lantern_with_messages):
+    """Links to articles in members' messages are recorded without their text."""
     lantern = lantern_with_messages
     world = await setup_world(lantern)
     standin = lantern.standin

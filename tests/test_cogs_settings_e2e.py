@@ -21,6 +21,7 @@ REFUSAL = "Only the server's managers (Manage Server) and members with the moder
 async def test_commands_are_guild_only_and_hidden_without_manage_server(
     lantern: Lantern,
 ) -> None:
+    """/feed and /settings are guild-only and hidden from members without Manage Server."""
     s = lantern.standin
     synced = {c["name"]: c for c in s.commands[None]}
     for name in ("feed", "settings"):
@@ -31,6 +32,7 @@ async def test_commands_are_guild_only_and_hidden_without_manage_server(
 
 
 async def test_who_may_use_feed_and_settings(lantern: Lantern) -> None:
+    """Only managers and the moderator role may use /feed and /settings."""
     s = lantern.standin
     await stored_subscription(lantern, "Steady Ground")
     with visible_to_everyone(s):
@@ -54,14 +56,25 @@ async def test_who_may_use_feed_and_settings(lantern: Lantern) -> None:
 
 
 async def test_administrator_passes_without_manage_server(lantern: Lantern) -> None:
+    """Administrator passes the moderator check without Manage Server."""
     s = lantern.standin
-    await s.set_role_permissions(s.role("Moderators"), P.ADMINISTRATOR)
+    moderators = s.role("Moderators")
+    await s.set_role_permissions(moderators, P.ADMINISTRATOR)
+    guild = lantern.bot.get_guild(s.guild.id)
+    assert guild is not None
+
+    def bot_sees_administrator() -> bool:
+        role = guild.get_role(moderators.id)
+        return role is not None and role.permissions.administrator
+
+    await s.wait_for(bot_sees_administrator, 10, "the GUILD_ROLE_UPDATE at the bot")
     with visible_to_everyone(s):
         assert (await manage(lantern, "settings show", as_="mod")).content.startswith(
             "**Lantern settings**")
 
 
 async def test_moderator_role_cannot_be_everyone(lantern: Lantern) -> None:
+    """@everyone can't be the moderator role."""
     s = lantern.standin
     reply = await manage(lantern, "settings moderator-role", role=s.guild.roles[s.guild.id])
     assert "@everyone would let every member manage feeds" in reply.content
@@ -69,6 +82,7 @@ async def test_moderator_role_cannot_be_everyone(lantern: Lantern) -> None:
 
 
 async def test_log_channel(lantern: Lantern) -> None:
+    """The log channel is checked, stored, shown and cleared."""
     s = lantern.standin
     reply = await manage(lantern, "settings log-channel", channel=s.channel("read-only"))
     assert "I can't post in" in reply.content and "Send Messages" in reply.content
@@ -81,6 +95,7 @@ async def test_log_channel(lantern: Lantern) -> None:
 
 
 async def test_show_and_quota(lantern: Lantern) -> None:
+    """/settings show lists the settings and the quota in use."""
     reply = await manage(lantern, "settings show")
     assert "• Moderator role: none (Manage Server only)" in reply.content
     assert "• Content warnings: the default list (suicide, self-harm, overdose" in reply.content
@@ -96,6 +111,7 @@ async def test_show_and_quota(lantern: Lantern) -> None:
 
 
 async def test_content_warnings_spoiler_and_can_be_turned_off(lantern: Lantern) -> None:
+    """Content warnings spoiler the summary and can be customized, turned off and reset."""
     s = lantern.standin
     items = [{"title": "Surviving an overdose", "guid": "a", "description": "What helped me.",
               "pubDate": "Mon, 01 Jan 2024 00:00:00 +0000"}]

@@ -43,6 +43,7 @@ def counts(standin: StandIn) -> Counter[str]:
 async def test_kill_9_during_a_burst_posts_everything_exactly_once(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """Killed with -9 four times mid-burst, the bot still posts every article once, in order."""
     total = 24
     url = feed_server.serve("/feed", rss(numbered_items(0, total)))
     settings = lantern_settings(discord_standin, tmp_path)
@@ -85,6 +86,7 @@ async def test_kill_9_during_a_burst_posts_everything_exactly_once(
 async def test_a_week_offline_posts_what_was_missed_with_a_note(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """After downtime the newest missed articles are posted once, with one note for the rest."""
     url = feed_server.serve("/feed", rss(numbered_items(0, 2), title="Daily Recovery"))
     harness = Lantern(discord_standin, feed_server, lantern_settings(discord_standin, tmp_path))
     await prepare(harness.settings, discord_standin, url, backlog=1)

@@ -31,6 +31,7 @@ async def test_new_articles_are_posted_once_in_order(lantern: Lantern) -> None:
 
 
 async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
+    """An article full of @everyone and mentions pings nobody."""
     items = [
         {
             "title": "@everyone relapse is part of <@123> recovery @here",
@@ -47,6 +48,7 @@ async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
 
 
 async def test_role_ping_only_when_configured(lantern: Lantern) -> None:
+    """A subscription's mention role is pinged, nobody else."""
     role = lantern.standin.role("Moderators")
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url, mention_role_id=role.id)
@@ -56,6 +58,7 @@ async def test_role_ping_only_when_configured(lantern: Lantern) -> None:
 
 
 async def test_compact_style_is_one_line(lantern: Lantern) -> None:
+    """The compact style is a single line with the title and link."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url, style="compact")
     (msg,) = await settled_posts(lantern, "general")
@@ -65,6 +68,7 @@ async def test_compact_style_is_one_line(lantern: Lantern) -> None:
 
 
 async def test_announcement_and_forum_channels(lantern: Lantern) -> None:
+    """Posts go to announcement channels, and to forums as one post per article."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     await subscribe(lantern, "announcements", url, backlog=2)
     await subscribe(lantern, "recovery-writing", url, backlog=2)
@@ -83,6 +87,7 @@ async def test_announcement_and_forum_channels(lantern: Lantern) -> None:
 
 
 async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
+    """threads=True opens a discussion thread on each post."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     await subscribe(lantern, "general", url, backlog=2, threads=True)
     general = lantern.standin.channel("general")
@@ -97,6 +102,7 @@ async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
 
 
 async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
+    """An article on a listed topic carries a warning and a spoilered summary."""
     items = [
         {
             "title": "After the overdose: a mother's story",
@@ -113,6 +119,7 @@ async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
 
 
 async def test_missing_permissions_pause_and_tell_once(lantern: Lantern) -> None:
+    """Missing permissions pause the subscription and tell the moderators once."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     log_channel = lantern.standin.channel("general")
     await lantern.core.store.update_guild_settings(
@@ -132,6 +139,7 @@ async def test_missing_permissions_pause_and_tell_once(lantern: Lantern) -> None
 
 
 async def test_channel_deleted_mid_run(lantern: Lantern) -> None:
+    """A deleted channel pauses its subscription."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     sub = await subscribe(lantern, "no-embeds", url)  # any channel we then delete
     await lantern.standin.delete_channel("no-embeds")
@@ -205,6 +213,7 @@ async def test_rate_limit_storm_loses_nothing(
 
 
 async def test_gateway_resume_keeps_posting(lantern: Lantern) -> None:
+    """Posting goes on after a gateway reconnect and resume."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url)
     await quiet(lantern.standin, "general")
@@ -216,6 +225,7 @@ async def test_gateway_resume_keeps_posting(lantern: Lantern) -> None:
 
 
 async def test_bot_removed_from_guild_stops_its_subscriptions(lantern: Lantern) -> None:
+    """Removed from a guild, the bot marks it removed and queues nothing there."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     sub = await subscribe(lantern, "general", url)
     await quiet(lantern.standin, "general")
@@ -262,6 +272,7 @@ async def test_hostile_feed_text_is_always_accepted(lantern: Lantern) -> None:
 
 
 async def test_broken_and_recovered_feeds_are_reported_once(lantern: Lantern) -> None:
+    """A broken feed is reported once, and its recovery once."""
     from bot.models import FeedEvent
 
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1), title="Fragile Feed"))
