@@ -183,8 +183,12 @@ async def test_server_errors_are_retried(lantern: Lantern, monkeypatch: pytest.M
     assert d.status == "pending" and d.attempts >= 1
     wait = (d.next_attempt_at - utcnow()).total_seconds()
     assert 0 < wait <= retry_delay(d.attempts)
+    # The worker's clock stops short of the retry time: it must not retry early
+    # (however slow this machine is), and the newer article waits behind it.
+    just_before = d.next_attempt_at - timedelta(seconds=0.5)
+    monkeypatch.setattr(lantern.bot.delivery, "clock", lambda: just_before)
+    lantern.bot.delivery.wake()
     await quiet(lantern.standin, "general", at_least=0)
-    # not before its time, and the newer article waits behind it (channel order)
     assert failure.hits == 1 and lantern.standin.bot_messages("general") == []
     await run_due_retries(lantern, monkeypatch, d)
     posts = await settled_posts(lantern, "general", 2)
