@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import discord
 import pytest
 
+from tests.e2e import eventually
 from tests.feedserver import FeedServer
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin.server import StandIn
@@ -19,6 +19,7 @@ MEMBER_COMMANDS = {"discuss", "latest", "related", "resources", "search"}
 
 
 async def test_guilds_intent_only_and_no_mentions(lantern: Lantern) -> None:
+    """The bot asks for the Guilds intent only and allows no mentions by default."""
     session = lantern.standin.gateway.current
     assert session is not None
     assert session.intents == discord.Intents(guilds=True).value
@@ -28,6 +29,7 @@ async def test_guilds_intent_only_and_no_mentions(lantern: Lantern) -> None:
 
 
 async def test_commands_synced_globally(lantern: Lantern) -> None:
+    """All commands are synced globally, none per guild."""
     names = set(lantern.standin.command_names())
     assert {"feed", "settings"} | MEMBER_COMMANDS <= names
     assert lantern.standin.commands.get(lantern.standin.guild.id) in (None, [])
@@ -36,6 +38,7 @@ async def test_commands_synced_globally(lantern: Lantern) -> None:
 async def test_dev_guild_sync(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """With DEV_GUILD_ID the commands are synced to that guild only."""
     guild = discord_standin.guild
     settings = lantern_settings(discord_standin, tmp_path, dev_guild_id=guild.id)
     async with Lantern(discord_standin, feed_server, settings).running():
@@ -47,6 +50,7 @@ async def test_dev_guild_sync(
 async def test_unexpected_errors_get_an_error_id(
     lantern: Lantern, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """An unexpected error answers with an id that is in the log, not the error text."""
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
@@ -65,6 +69,7 @@ async def test_unexpected_errors_get_an_error_id(
 async def test_guilds_left_while_offline_stop_their_subscriptions(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """Guilds the bot left while offline are marked removed at start-up; present ones are not."""
     from bot.clock import utcnow
     from bot.runtime import open_store
 
@@ -78,9 +83,9 @@ async def test_guilds_left_while_offline_stop_their_subscriptions(
     harness = Lantern(discord_standin, feed_server, settings)
     async with harness.running():
         store = harness.core.store
-        for _ in range(100):
-            if (await store.guild_settings(424242)).removed_at is not None:
-                break
-            await asyncio.sleep(0.02)
-        assert (await store.guild_settings(424242)).removed_at is not None
+
+        async def removed() -> bool:
+            return (await store.guild_settings(424242)).removed_at is not None
+
+        assert await eventually(removed)
         assert (await store.guild_settings(here.guild_id)).removed_at is None

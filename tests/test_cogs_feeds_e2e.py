@@ -3,108 +3,40 @@ from the local feed server and posts through the real delivery worker."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.clock import utcnow
 from bot.storage import FailureOutcome
-from tests.feedserver import FeedServer, numbered_items, rss
+from tests.e2e import (
+    add,
+    manage,
+    only_sub,
+    reply,
+    seen_by_everyone,
+    serve,
+    settle,
+    settled_posts,
+    stored_subscription,
+    titles,
+)
+from tests.feedserver import FeedServer
 from tests.lantern_harness import Lantern, lantern_settings
-from tests.standin.interactions import EPHEMERAL, InteractionRecord
 from tests.standin.server import StandIn
-from tests.standin.world import Message
 
 pytestmark = pytest.mark.e2e
-
-
-# -- helpers ---------------------------------------------------------------------------
-
-
-async def answer(it: InteractionRecord) -> Message:
-    """The bot's (private) answer to an interaction, deferred or not."""
-    response = await it.wait_response()
-    msg = await it.wait_followup() if response["type"] == 5 else it.message
-    assert msg is not None, it.callbacks
-    assert msg.ephemeral, f"not ephemeral: {msg.content!r}"
-    return msg
-
-
-async def run(lantern: Lantern, command: str, *, as_: str = "owner", where: Any = "general",
-              **options: Any) -> Message:
-    """Run a command (in #general by default) and return the private answer."""
-    it = await lantern.standin.invoke(command, as_=as_, channel=where, options=options)
-    return await answer(it)
-
-
-def serve(lantern: Lantern, path: str, start: int, stop: int, title: str = "Recovery Daily",
-          items: list[dict[str, str]] | None = None) -> str:
-    return lantern.feeds.serve(path, rss(items or numbered_items(start, stop), title=title))
-
-
-async def add(lantern: Lantern, url: str, channel: str = "general", **options: Any) -> Message:
-    return await run(lantern, "feed add", url=url, channel=lantern.standin.channel(channel),
-                     **options)
-
-
-async def only_sub(lantern: Lantern):
-    subs = await lantern.core.store.guild_subscriptions(lantern.standin.guild.id)
-    assert len(subs) == 1, subs
-    return subs[0]
-
-
-async def settle(lantern: Lantern) -> None:
-    """Until the delivery worker has finished everything queued (sent or skipped);
-    a send in flight counts as queued (its retry is scheduled seconds ahead)."""
-    for _ in range(150):
-        if not await lantern.core.store.due_deliveries(utcnow() + timedelta(hours=1)):
-            return
-        await asyncio.sleep(0.02)
-    pytest.fail("deliveries still pending after 3 s")
-
-
-def titles(lantern: Lantern, channel: str) -> list[str]:
-    return [m.embeds[0]["title"] for m in lantern.standin.bot_messages(channel) if m.embeds]
-
-
-@contextlib.contextmanager
-def visible_to_everyone(standin: StandIn) -> Iterator[None]:
-    """What a server admin does in Integrations: show /feed and /settings to all members."""
-    saved = []
-    for commands in standin.commands.values():
-        for command in commands:
-            if command["name"] in ("feed", "settings"):
-                saved.append((command, command["default_member_permissions"]))
-                command["default_member_permissions"] = None
-    try:
-        yield
-    finally:
-        for command, value in saved:
-            command["default_member_permissions"] = value
-
-
-@contextlib.contextmanager
-def seen_by_everyone(msg: Message) -> Iterator[None]:
-    """Let another member reach an ephemeral message's buttons (Discord's client
-    never would): the bot must still refuse them itself."""
-    msg.flags &= ~EPHEMERAL
-    try:
-        yield
-    finally:
-        msg.flags |= EPHEMERAL
 
 
 # -- /feed add -------------------------------------------------------------------------
 
 
 async def test_add_posts_in_text_announcement_and_forum(lantern: Lantern) -> None:
+    """/feed add previews and posts the newest article in text, announcement and forum channels."""
     s = lantern.standin
     for channel in ("general", "announcements", "recovery-writing"):
         url = serve(lantern, f"/{channel}", 0, 3)
@@ -112,26 +44,28 @@ async def test_add_posts_in_text_announcement_and_forum(lantern: Lantern) -> Non
         assert reply.content.startswith(f"✅ Subscribed <#{s.channel(channel).id}> to"
                                         " **Recovery Daily** — posting the newest article now")
         assert reply.embeds[0]["title"] == "Article 2"  # the real post, as a preview
-    await s.wait_for(lambda: titles(lantern, "general") == ["Article 2"])
-    await s.wait_for(lambda: titles(lantern, "announcements") == ["Article 2"])
-    posts = await s.wait_for(lambda: s.threads("recovery-writing"))
+    await settled_posts(lantern, "general")
+    assert titles(lantern.standin, "general") == ["Article 2"]
+    assert titles(lantern.standin, "announcements") == ["Article 2"]
+    posts = s.threads("recovery-writing")
     assert [t.name for t in posts] == ["Article 2"]
     assert s.bot_messages(posts[0])[0].embeds[0]["title"] == "Article 2"
 
 
 async def test_backlog_zero_posts_nothing_backlog_three_oldest_first(lantern: Lantern) -> None:
+    """backlog=0 posts nothing; backlog=3 posts the newest three, oldest first."""
     s = lantern.standin
     reply = await add(lantern, serve(lantern, "/a", 0, 5), "general", backlog=0)
     assert "new articles will be posted as they appear" in reply.content
     reply = await add(lantern, serve(lantern, "/b", 0, 5), "announcements", backlog=3)
     assert "posting the newest 3 now" in reply.content
-    await s.wait_for(lambda: len(s.bot_messages("announcements")) == 3)
-    await settle(lantern)
-    assert titles(lantern, "announcements") == ["Article 2", "Article 3", "Article 4"]
+    await settled_posts(lantern, "announcements", 3)
+    assert titles(lantern.standin, "announcements") == ["Article 2", "Article 3", "Article 4"]
     assert s.bot_messages("general") == []
 
 
 async def test_duplicate_in_the_same_channel_is_refused(lantern: Lantern) -> None:
+    """Subscribing a channel to a feed it already has is refused."""
     url = serve(lantern, "/feed", 0, 2)
     await add(lantern, url)
     reply = await add(lantern, url)
@@ -141,6 +75,7 @@ async def test_duplicate_in_the_same_channel_is_refused(lantern: Lantern) -> Non
 
 
 async def test_bad_urls_are_refused(lantern: Lantern) -> None:
+    """Unusable URLs are refused with a helpful message."""
     reply = await add(lantern, "ftp://example.org/feed.xml")
     assert "That URL won't work: Only http:// and https://" in reply.content
     reply = await add(lantern, "http://127.0.0.1:1/feed")
@@ -163,6 +98,7 @@ async def strict_lantern(discord_standin: StandIn, feed_server: FeedServer,
 
 
 async def test_private_addresses_are_refused(strict_lantern: Lantern) -> None:
+    """Private and loopback addresses are refused when private networks are off."""
     reply = await add(strict_lantern, "http://10.0.0.1/feed")
     assert reply.content.startswith("I won't fetch that address: 10.0.0.1 is 10.0.0.1")
     assert "private networks is turned off" in reply.content
@@ -172,6 +108,7 @@ async def test_private_addresses_are_refused(strict_lantern: Lantern) -> None:
 
 
 async def test_page_linking_to_a_feed_offers_a_button(lantern: Lantern) -> None:
+    """A web page that links to a feed offers a button that subscribes to it."""
     s = lantern.standin
     feed = serve(lantern, "/feed", 0, 2, title="Steady Ground")
     page = lantern.feeds.serve(
@@ -188,12 +125,14 @@ async def test_page_linking_to_a_feed_offers_a_button(lantern: Lantern) -> None:
     done = await click.wait_followup()
     assert done.ephemeral and "Subscribed" in done.content and "**Steady Ground**" in done.content
     assert (await only_sub(lantern)).backlog == 2
-    await s.wait_for(lambda: titles(lantern, "general") == ["Article 0", "Article 1"])
+    await settled_posts(lantern, "general", 2)
+    assert titles(lantern.standin, "general") == ["Article 0", "Article 1"]
 
 
 async def test_channels_the_bot_cannot_post_in_are_refused_before_fetching(
     lantern: Lantern,
 ) -> None:
+    """A channel the bot can't post in is refused before the feed is fetched."""
     url = serve(lantern, "/feed", 0, 2)
     reply = await add(lantern, url, "read-only")
     assert "I can't post in" in reply.content and "Send Messages" in reply.content
@@ -203,6 +142,7 @@ async def test_channels_the_bot_cannot_post_in_are_refused_before_fetching(
 
 
 async def test_quota_reached_is_refused(lantern: Lantern) -> None:
+    """A guild at its subscription quota is refused before fetching."""
     store, guild = lantern.core.store, lantern.standin.guild
     await store.update_guild_settings(guild.id, subscription_quota=2)
     for n in range(2):
@@ -216,6 +156,7 @@ async def test_quota_reached_is_refused(lantern: Lantern) -> None:
 
 
 async def test_a_feed_titled_everyone_pings_nobody(lantern: Lantern) -> None:
+    """A feed titled @everyone pings nobody, in the reply or the post."""
     s = lantern.standin
     items = [{"title": "@everyone @here look", "guid": "x", "description": "@everyone"}]
     url = serve(lantern, "/feed", 0, 0, title="@everyone", items=items)
@@ -229,22 +170,12 @@ async def test_a_feed_titled_everyone_pings_nobody(lantern: Lantern) -> None:
 # -- autocomplete and the other commands ------------------------------------------------------
 
 
-async def subscribe(lantern: Lantern, name: str, channel: str = "general", *, guild=None,
-                    url: str | None = None):
-    """A subscription straight in storage (no fetch)."""
-    store, s = lantern.core.store, lantern.standin
-    guild = guild or s.guild
-    feed = await store.add_feed(url or f"https://{name.lower().replace(' ', '-')}.example/feed",
-                                utcnow())
-    return await store.add_subscription(guild_id=guild.id, channel_id=s.channel(channel, guild).id,
-                                        feed_id=feed.id, now=utcnow(), name=name)
-
-
 async def test_autocomplete_shows_only_this_guilds_feeds(lantern: Lantern) -> None:
+    """Feed autocomplete and ids work only within the guild that owns them."""
     s = lantern.standin
-    mine = await subscribe(lantern, "Steady Ground")
-    await subscribe(lantern, "Daily Hope", "announcements")
-    theirs = await subscribe(lantern, "Other Place", "lobby", guild=s.second_guild)
+    mine = await stored_subscription(lantern, "Steady Ground")
+    await stored_subscription(lantern, "Daily Hope", "announcements")
+    theirs = await stored_subscription(lantern, "Other Place", "lobby", guild=s.second_guild)
     choices = await s.autocomplete("feed remove", "feed", "", as_="owner")
     assert [c["name"] for c in choices] == ["Steady Ground — #general",
                                             "Daily Hope — #announcements"]
@@ -258,19 +189,20 @@ async def test_autocomplete_shows_only_this_guilds_feeds(lantern: Lantern) -> No
                                        channel=lobby)
     assert theirs_seen == [{"name": "Other Place — #lobby", "value": str(theirs.id)}]
     # An id from the other guild, typed by hand, is unknown here.
-    reply = await run(lantern, "feed pause", feed=str(theirs.id))
+    reply = await manage(lantern, "feed pause", feed=str(theirs.id))
     assert "I can't find that feed on this server" in reply.content
     assert not (await lantern.core.store.get_subscription(theirs.id)).paused
 
 
 async def test_remove_asks_and_only_the_invoker_can_confirm(lantern: Lantern) -> None:
+    """/feed remove asks first, and only the member who ran it can confirm."""
     s = lantern.standin
-    sub = await subscribe(lantern, "Steady Ground")
-    prompt = await run(lantern, "feed remove", feed=str(sub.id))
+    sub = await stored_subscription(lantern, "Steady Ground")
+    prompt = await manage(lantern, "feed remove", feed=str(sub.id))
     assert prompt.content.startswith("Remove **Steady Ground** from <#")
     with seen_by_everyone(prompt):
         other = await s.click(prompt, "feed-remove:confirm", as_="manager")
-        refusal = await answer(other)
+        refusal = await reply(other)
     assert "Only the person who ran the command" in refusal.content
     assert await lantern.core.store.get_subscription(sub.id) is not None
     click = await s.click(prompt, "feed-remove:confirm", as_="owner")
@@ -282,24 +214,26 @@ async def test_remove_asks_and_only_the_invoker_can_confirm(lantern: Lantern) ->
 
 async def test_remove_times_out_and_keeps_the_feed(lantern: Lantern,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unanswered /feed remove times out and keeps the subscription."""
     # load_extension executes the module afresh: patch the copy the bot runs.
     monkeypatch.setattr(sys.modules["cogs.feeds.views"], "CONFIRM_TIMEOUT", 0.2)
-    sub = await subscribe(lantern, "Steady Ground")
-    prompt = await run(lantern, "feed remove", feed="steady ground")  # typed, not picked
+    sub = await stored_subscription(lantern, "Steady Ground")
+    prompt = await manage(lantern, "feed remove", feed="steady ground")  # typed, not picked
     await lantern.standin.wait_for(lambda: prompt.content.startswith("No answer"))
     assert prompt.components == []
     assert await lantern.core.store.get_subscription(sub.id) is not None
 
 
 async def test_list_is_paged_with_status(lantern: Lantern) -> None:
+    """/feed list is paged and shows each feed's status and last error."""
     s, store = lantern.standin, lantern.core.store
-    subs = [await subscribe(lantern, f"Feed {n:02}") for n in range(12)]
+    subs = [await stored_subscription(lantern, f"Feed {n:02}") for n in range(12)]
     await store.pause_subscription(subs[1].id, "by Olivia", utcnow())
     now = utcnow()
     await store.record_failure(subs[2].feed_id, FailureOutcome(
         now=now, next_poll_at=now + timedelta(hours=1), error="Server answered 500",
         broken_after=0, gone=False))
-    reply = await run(lantern, "feed list")
+    reply = await manage(lantern, "feed list")
     embed = reply.embeds[0]
     assert embed["footer"]["text"] == "Page 1/2"
     assert embed["title"] == "Feeds on this server (12)"
@@ -318,32 +252,32 @@ async def test_list_is_paged_with_status(lantern: Lantern) -> None:
 
 
 async def test_pause_and_resume_do_not_flood(lantern: Lantern) -> None:
+    """Pausing posts nothing; resuming posts only the newest article that arrived."""
     s, store = lantern.standin, lantern.core.store
     await add(lantern, serve(lantern, "/feed", 0, 2))
-    await s.wait_for(lambda: titles(lantern, "general") == ["Article 1"])
+    await s.wait_for(lambda: titles(lantern.standin, "general") == ["Article 1"])
     sub = await only_sub(lantern)
-    reply = await run(lantern, "feed pause", feed=str(sub.id))
+    reply = await manage(lantern, "feed pause", feed=str(sub.id))
     assert reply.content.startswith("⏸️ Paused **Recovery Daily** in <#")
-    assert "already paused" in (await run(lantern, "feed pause", feed=str(sub.id))).content
+    assert "already paused" in (await manage(lantern, "feed pause", feed=str(sub.id))).content
     await store.remember_notice(s.guild.id, f"sub:{sub.id}:paused", utcnow())
     serve(lantern, "/feed", 0, 8)  # six new articles while paused
     await lantern.poll()
     await settle(lantern)
-    assert titles(lantern, "general") == ["Article 1"]
-    reply = await run(lantern, "feed resume", feed=str(sub.id))
+    assert titles(lantern.standin, "general") == ["Article 1"]
+    reply = await manage(lantern, "feed resume", feed=str(sub.id))
     assert "posting the newest article that arrived while it was paused" in reply.content
-    await s.wait_for(lambda: len(s.bot_messages("general")) == 2)
-    await settle(lantern)
-    assert titles(lantern, "general") == ["Article 1", "Article 7"]
+    await settled_posts(lantern, "general", 2)
+    assert titles(lantern.standin, "general") == ["Article 1", "Article 7"]
     assert await store.remember_notice(s.guild.id, f"sub:{sub.id}:paused", utcnow())  # forgotten
-    assert "isn't paused" in (await run(lantern, "feed resume", feed=str(sub.id))).content
+    assert "isn't paused" in (await manage(lantern, "feed resume", feed=str(sub.id))).content
 
 
 async def test_edit_filters_apply_to_the_next_poll(lantern: Lantern) -> None:
-    s = lantern.standin
+    """Include/exclude words set with /feed edit filter the next poll's articles."""
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
-    reply = await run(lantern, "feed edit", feed=str(sub.id), include="hope, Gratitude",
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), include="hope, Gratitude",
                       exclude="gambling")
     assert "• Only with: hope, Gratitude" in reply.content
     assert "• Never with: gambling" in reply.content
@@ -353,24 +287,25 @@ async def test_edit_filters_apply_to_the_next_poll(lantern: Lantern) -> None:
                                     "Daily gratitude"])]
     serve(lantern, "/feed", 0, 0, items=items)
     await lantern.poll()
-    await s.wait_for(lambda: len(s.bot_messages("general")) == 2)
-    await settle(lantern)
-    assert titles(lantern, "general") == ["Finding hope", "Daily gratitude"]
-    reply = await run(lantern, "feed edit", feed=str(sub.id), include="none", exclude="-")
+    await settled_posts(lantern, "general", 2)
+    assert titles(lantern.standin, "general") == ["Finding hope", "Daily gratitude"]
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), include="none", exclude="-")
     assert "• Only with: none" in reply.content and "• Never with: none" in reply.content
-    assert "no words" in (await run(lantern, "feed edit", feed=str(sub.id),
+    assert "no words" in (await manage(lantern, "feed edit", feed=str(sub.id),
                                     include="!!!")).content
-    assert "Tell me what to change" in (await run(lantern, "feed edit", feed=str(sub.id))).content
+    reply = await manage(lantern, "feed edit", feed=str(sub.id))
+    assert "Tell me what to change" in reply.content
 
 
 async def test_edit_mention_pings_that_role_only(lantern: Lantern) -> None:
+    """A mention role set with /feed edit pings that role and nobody else."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1, title="@everyone"), backlog=0)
     sub = await only_sub(lantern)
     moderators = s.role("Moderators")
-    reply = await run(lantern, "feed edit", feed=str(sub.id), mention=moderators)
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), mention=moderators)
     assert f"• Mention: <@&{moderators.id}>" in reply.content and not reply.pings.anyone
-    reply = await run(lantern, "feed edit", feed=str(sub.id), mention=s.role("Managers"))
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), mention=s.role("Managers"))
     assert "I can't ping" in reply.content and "isn't mentionable" in reply.content
     serve(lantern, "/feed", 0, 2, title="@everyone")
     await lantern.poll()
@@ -379,31 +314,34 @@ async def test_edit_mention_pings_that_role_only(lantern: Lantern) -> None:
     assert post.pings.roles == {moderators.id}
     assert not post.pings.everyone and not post.pings.users
     everyone = s.guild.roles[s.guild.id]
-    reply = await run(lantern, "feed edit", feed=str(sub.id), mention=everyone)
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), mention=everyone)
     assert "• Mention: nobody" in reply.content
     assert (await lantern.core.store.get_subscription(sub.id)).mention_role_id is None
 
 
 async def test_edit_threads_opens_a_thread_per_post(lantern: Lantern) -> None:
+    """threads=True opens a thread per post; compact style posts one line."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
-    reply = await run(lantern, "feed edit", feed=str(sub.id), threads=True, style="compact")
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), threads=True, style="compact")
     assert "• Threads: yes" in reply.content and "• Style: compact" in reply.content
     serve(lantern, "/feed", 0, 3)
     await lantern.poll()
-    threads = await s.wait_for(lambda: len(s.threads("general")) == 2 and s.threads("general"))
+    await settled_posts(lantern, "general", 2)
+    threads = s.threads("general")
     assert sorted(t.name for t in threads) == ["Article 1", "Article 2"]
     assert all(m.content.startswith("**Article") for m in s.bot_messages("general"))
 
 
 async def test_edit_channel_rechecks_permissions(lantern: Lantern) -> None:
+    """Moving a subscription to another channel checks the bot can post there."""
     s = lantern.standin
     await add(lantern, serve(lantern, "/feed", 0, 1), backlog=0)
     sub = await only_sub(lantern)
-    reply = await run(lantern, "feed edit", feed=str(sub.id), channel=s.channel("read-only"))
+    reply = await manage(lantern, "feed edit", feed=str(sub.id), channel=s.channel("read-only"))
     assert "I can't post in" in reply.content
-    reply = await run(lantern, "feed edit", feed=str(sub.id),
+    reply = await manage(lantern, "feed edit", feed=str(sub.id),
                       channel=s.channel("announcements"))
     assert f"• Channel: <#{s.channel('announcements').id}>" in reply.content
     serve(lantern, "/feed", 0, 2)
@@ -413,16 +351,18 @@ async def test_edit_channel_rechecks_permissions(lantern: Lantern) -> None:
 
 
 async def test_preview_shows_the_newest_item_and_stores_nothing(lantern: Lantern) -> None:
+    """/feed preview shows the newest article and stores nothing."""
     url = serve(lantern, "/feed", 0, 3, title="Recovery *Daily*")
-    reply = await run(lantern, "feed preview", url=url)
+    reply = await manage(lantern, "feed preview", url=url)
     assert reply.content.startswith(r"Preview of the newest article in **Recovery \*Daily\***")
     assert reply.embeds[0]["title"] == "Article 2"
     assert await lantern.core.store.list_feeds() == []
-    reply = await run(lantern, "feed preview", url="gopher://example.org/")
+    reply = await manage(lantern, "feed preview", url="gopher://example.org/")
     assert "That URL won't work" in reply.content
 
 
 async def test_feed_link_offer_expires(lantern: Lantern, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscribe-to-linked-feed button expires and subscribes nothing."""
     monkeypatch.setattr(sys.modules["cogs.feeds.views"], "OFFER_TIMEOUT", 0.2)
     serve(lantern, "/feed", 0, 1)
     page = lantern.feeds.serve("/blog", '<html><head><title>x</title><link rel="alternate"'

@@ -3,7 +3,6 @@ LanternBot on the Discord stand-in, articles from a local feed server."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import sys
@@ -17,17 +16,15 @@ from typing import Any
 import pytest
 
 from bot.clock import utcnow
-from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedComment
-from bot.search import query as core_search
 from bot.support.crisis_contacts import DEFAULT_RESOURCES, RESOURCES_LEAD
+from tests.e2e import answer, bot_sees_overwrites, eventually, run, settled_posts
 from tests.feedserver import FeedServer, rss
+from tests.fuzz import random_text
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin import permissions as P
-from tests.standin.interactions import InteractionRecord
 from tests.standin.server import StandIn
 from tests.standin.world import Message
-from tests.test_delivery_e2e import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -119,9 +116,7 @@ async def setup_world(lantern: Lantern, *, backlog: int = 3) -> dict[str, Any]:
     other_url = lantern.feeds.serve("/other", rss(OTHER, title="Second Place"))
     other = (await lantern.core.engine.add(other_url)).feed
     await store.add_guild_feed(lantern.standin.second_guild.id, other.id)
-    await lantern.standin.wait_for(
-        lambda: len(lantern.standin.bot_messages("general")) >= backlog, 5, "backlog posts"
-    )
+    assert len(await settled_posts(lantern, "general", backlog)) == backlog
     articles = {(a.link or "").rsplit("/", 1)[-1]: a for a in await store.latest_articles(100)}
     relapse = articles["relapse"]
     await store.record_comments(
@@ -154,22 +149,6 @@ async def world(lantern: Lantern) -> dict[str, Any]:
     return await setup_world(lantern)
 
 
-async def run(
-    lantern: Lantern, command: str, *, as_: str = "member", channel: Any = "general", **options: Any
-) -> InteractionRecord:
-    record = await lantern.standin.invoke(command, as_=as_, channel=channel, options=options)
-    await record.wait_response()
-    return record
-
-
-async def answer(lantern: Lantern, command: str, **kw: Any) -> Message:
-    """The (private) message a command was answered with."""
-    record = await run(lantern, command, **kw)
-    if record.message is None or record.message.flags & 128:
-        return await record.wait_followup()
-    return record.message
-
-
 def text_of(msg: Message) -> str:
     parts = [msg.content]
     for e in msg.embeds:
@@ -198,6 +177,7 @@ def cog(lantern: Lantern) -> Any:
 
 
 async def test_search_private_embed_with_titles_snippets_and_post_links(lantern, world):
+    """/search answers privately with titles, snippets and links to this server's posts."""
     msg = await answer(lantern, "search", query="naloxone")
     assert msg.flags & EPHEMERAL
     body = msg.embeds[0]["description"]
@@ -221,6 +201,7 @@ async def test_search_private_embed_with_titles_snippets_and_post_links(lantern,
 
 
 async def test_search_filters_and_sort(lantern, world):
+    """Feed, author and date filters and newest-first sorting narrow /search."""
     feed_id = str(world["feed"].id)
     choices = await lantern.standin.autocomplete("search", "feed", "recov", options={"query": "x"})
     assert [c["value"] for c in choices] == [feed_id]
@@ -246,6 +227,7 @@ async def test_search_filters_and_sort(lantern, world):
 
 
 async def test_bad_date_and_empty_result_are_helpful_private_messages(lantern, world):
+    """Bad dates, no results and empty queries get helpful private messages."""
     bad = await answer(lantern, "search", query="naloxone", after="next tuesday-ish")
     assert bad.flags & EPHEMERAL and "can't read the date" in bad.content
     assert "2024-05-01" in bad.content and "Something went wrong" not in bad.content
@@ -259,6 +241,7 @@ async def test_bad_date_and_empty_result_are_helpful_private_messages(lantern, w
 
 
 async def test_paging_forward_and_back(lantern, world):
+    """Next and Previous page through results; the last page disables Next."""
     msg = await answer(lantern, "search", query="recovery journal", sort="newest")
     first = msg.embeds[0]["description"]
     assert "Page 1 of 5" in msg.embeds[0]["footer"]["text"]
@@ -279,6 +262,7 @@ async def test_paging_forward_and_back(lantern, world):
 
 
 async def test_share_posts_publicly_without_pings_and_others_cannot_page(lantern, world):
+    """Share posts the page publicly without pings or the member's name; only they can page it."""
     before = len(lantern.standin.bot_messages("general"))
     msg = await answer(lantern, "search", query="recovery journal", as_="member")
     share = await lantern.standin.click(msg, buttons(msg)["Share"]["custom_id"])
@@ -308,8 +292,9 @@ async def test_share_posts_publicly_without_pings_and_others_cannot_page(lantern
 
 
 async def test_share_refused_where_the_bot_cannot_post(lantern, world):
+    """Share is refused in channels the bot can't post in."""
     for channel in ("read-only", "no-embeds"):
-        record = await run(lantern, "search", query="naloxone", channel=channel)
+        record = await run(lantern, "search", query="naloxone", where=channel)
         msg = await record.wait_message()
         assert msg.embeds and not record.rejected
         share = await lantern.standin.click(msg, buttons(msg)["Share"]["custom_id"])
@@ -319,6 +304,7 @@ async def test_share_refused_where_the_bot_cannot_post(lantern, world):
 
 
 async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
+    """When the view times out its buttons are disabled and the results stay."""
     cog(lantern).view_timeout = 0.3
     msg = await answer(lantern, "search", query="recovery journal")
     shown = msg.embeds[0]["description"]
@@ -338,6 +324,7 @@ async def test_view_timeout_disables_buttons_and_keeps_results(lantern, world):
 
 
 async def test_comments_are_searched_and_shown_under_their_article(lantern, world):
+    """comments=True searches source comments and shows them under their article."""
     without = await answer(lantern, "search", query="gentleness")
     assert "found no articles" in without.content
     msg = await answer(lantern, "search", query="gentleness", comments=True)
@@ -348,6 +335,7 @@ async def test_comments_are_searched_and_shown_under_their_article(lantern, worl
 
 
 async def test_crisis_query_carries_the_resources_line(lantern, world):
+    """A query about a crisis carries the resources line; a plain one does not."""
     msg = await answer(lantern, "search", query="I RELAPSED last night")
     assert msg.flags & EPHEMERAL
     assert RESOURCES_LEAD in msg.content and "988" in msg.content
@@ -361,6 +349,7 @@ async def test_crisis_query_carries_the_resources_line(lantern, world):
 
 
 async def test_latest(lantern, world):
+    """/latest lists this server's newest articles, per feed on request."""
     msg = await answer(lantern, "latest", count=2)
     body = msg.embeds[0]["description"]
     assert msg.flags & EPHEMERAL
@@ -373,10 +362,13 @@ async def test_latest(lantern, world):
 
 
 async def test_autocomplete_is_capped_newest_first_and_fast(lantern, world):
+    """Article autocomplete gives at most 25 choices, newest first, within Discord's deadline."""
     t = time.perf_counter()
     choices = await lantern.standin.autocomplete("related", "article", "")
     elapsed = time.perf_counter() - t
-    assert len(choices) == 25 and elapsed < 1.0
+    # Discord drops autocomplete answers after 3 s: a generous bound that catches a
+    # query scanning the archive, not a measure of speed on a busy machine.
+    assert len(choices) == 25 and elapsed < 3.0
     assert all(len(c["name"]) <= 100 and c["value"].isdigit() for c in choices)
     assert choices[0]["name"].startswith("Naloxone vending machines arrive")
     dates = [c["name"][-11:-1] for c in choices]
@@ -391,6 +383,7 @@ async def test_autocomplete_is_capped_newest_first_and_fast(lantern, world):
 
 
 async def test_related_shows_thread_comments_and_similar(lantern, world):
+    """/related shows the discussion, source comments and similar articles."""
     arts = world["articles"]
     relapse = arts["relapse"]
     opened = await answer(lantern, "discuss", article=str(relapse.id))
@@ -422,6 +415,7 @@ async def test_related_shows_thread_comments_and_similar(lantern, world):
 
 
 async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, world):
+    """/discuss opens a thread once, then links to it; refused without thread permission."""
     standin = lantern.standin
     arts = world["articles"]
     general = standin.channel("general")
@@ -445,7 +439,7 @@ async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, 
     assert intro and "http://example.org/journal-3" in intro[0].content
     # a member who can't create threads is refused
     await standin.set_permissions("general", standin.member("member"), deny=P.CREATE_PUBLIC_THREADS)
-    await asyncio.sleep(0.1)
+    await bot_sees_overwrites(lantern, general)
     refused = await answer(lantern, "discuss", article=str(arts["sponsor"].id))
     assert "can't create threads" in refused.content
     assert len(standin.threads(general)) == 2
@@ -453,13 +447,14 @@ async def test_discuss_opens_then_links_and_refuses_without_permission(lantern, 
     # ... and so is a member who can, when the bot can't
     await standin.set_permissions("general", standin.member("member"), allow=0, deny=0)
     await standin.set_permissions("general", standin.role("Lantern"), deny=P.CREATE_PUBLIC_THREADS)
-    await asyncio.sleep(0.1)
+    await bot_sees_overwrites(lantern, general)
     mine = await answer(lantern, "discuss", article=str(arts["sponsor"].id))
     assert "I'm missing Create Public Threads" in mine.content
     assert len(standin.threads(general)) == 2
 
 
 async def test_thread_updates_refresh_discussion_counts(lantern, world):
+    """Messages in a discussion thread update its stored message count."""
     standin = lantern.standin
     vending = world["articles"]["nalox-vending"]
     await answer(lantern, "discuss", article=str(vending.id))
@@ -482,6 +477,7 @@ async def test_thread_updates_refresh_discussion_counts(lantern, world):
 
 
 async def test_resources_default_edit_and_reset(lantern, world):
+    """/resources shows the default list, a server's own text, and the default again after reset."""
     standin = lantern.standin
     shown = await answer(lantern, "resources")
     assert shown.flags & EPHEMERAL and "findahelpline.com" in shown.content
@@ -497,7 +493,7 @@ async def test_resources_default_edit_and_reset(lantern, world):
     assert not now.pings.anyone
     # the second server keeps the default
     lobby = standin.channel("lobby", guild=standin.second_guild)
-    other = await answer(lantern, "resources", channel=lobby)
+    other = await answer(lantern, "resources", where=lobby)
     assert "findahelpline.com" in other.content
     await answer(lantern, "settings resources", as_="manager", reset=True)
     back = await answer(lantern, "resources")
@@ -510,16 +506,17 @@ async def test_resources_default_edit_and_reset(lantern, world):
 
 
 async def test_guild_isolation(lantern, world):
+    """No command shows one server another server's articles or threads."""
     standin = lantern.standin
     lobby = standin.channel("lobby", guild=standin.second_guild)
     arts = world["articles"]
     a_ids = {str(a.id) for k, a in arts.items() if k != "secret-b"}
-    b_search = await answer(lantern, "search", query="naloxone", channel=lobby)
+    b_search = await answer(lantern, "search", query="naloxone", where=lobby)
     body = b_search.embeds[0]["description"]
     assert "Secret second" in body and "vending" not in body and "library" not in body
     a_search = await answer(lantern, "search", query="naloxone")
     assert "Secret" not in a_search.embeds[0]["description"]
-    latest = await answer(lantern, "latest", channel=lobby, count=10)
+    latest = await answer(lantern, "latest", where=lobby, count=10)
     assert "Secret" in latest.embeds[0]["description"]
     assert "Recovery" not in latest.embeds[0]["description"]
     choices = await standin.autocomplete("related", "article", "", channel=lobby)
@@ -528,42 +525,22 @@ async def test_guild_isolation(lantern, world):
     assert [c["value"] for c in feeds] == [str(world["other"].id)]
     vending = str(arts["nalox-vending"].id)
     await answer(lantern, "discuss", article=vending)  # a thread in guild A
-    related = await answer(lantern, "related", article=vending, channel=lobby)
+    related = await answer(lantern, "related", article=vending, where=lobby)
     assert "can't find" in related.content or "Secret" in text_of(related)
     assert "vending" not in text_of(related).lower()
-    discuss = await answer(lantern, "discuss", article=vending, channel=lobby)
+    discuss = await answer(lantern, "discuss", article=vending, where=lobby)
     assert "vending" not in text_of(discuss).lower()
     assert standin.threads(lobby) == [] or all(
         "vending" not in t.name.lower() for t in standin.threads(lobby)
     )
     url = await answer(
-        lantern, "related", article="http://example.org/nalox-vending", channel=lobby
+        lantern, "related", article="http://example.org/nalox-vending", where=lobby
     )
     assert "vending" not in text_of(url).lower()
 
 
-def random_text(rng: random.Random, *, surrogates: bool = False) -> str:
-    alphabet = (
-        'abcxyz naloxone relapse AA NA 12-step "quoted -not * ( ) : ^ NEAR AND OR NOT'
-        " \\ ' ` ~ | @everyone <@123> # ** __ || \u200b \u202e é ñ ß 中文 😀 \t\n"
-    )
-    pieces = alphabet.split(" ")
-    out = []
-    for _ in range(rng.randint(1, 12)):
-        roll = rng.random()
-        if roll < 0.6:
-            out.append(rng.choice(pieces))
-        elif roll < 0.9:
-            out.append("".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(1, 6))))
-        else:
-            out.append("".join(rng.choice('"*-()^:+') for _ in range(rng.randint(1, 5))))
-    text = " ".join(out)
-    if surrogates and rng.random() < 0.1:
-        text += "\ud800"
-    return text
-
-
 async def test_fuzzed_queries_through_the_command_are_always_answered(lantern, world):
+    """300 random /search queries are all answered, never with an error."""
     rng = random.Random(1234)
     bad = []
     found = 0
@@ -586,6 +563,7 @@ async def test_fuzzed_queries_through_the_command_are_always_answered(lantern, w
 
 
 async def test_fuzzed_article_values_and_autocomplete(lantern, world):
+    """Random article values and autocomplete input are answered within Discord's limits."""
     rng = random.Random(77)
     for n in range(60):
         value = random_text(rng)[:300].strip() or "x"
@@ -602,6 +580,7 @@ async def test_fuzzed_article_values_and_autocomplete(lantern, world):
 
 
 async def test_hostile_feed_text_is_contained(lantern, world):
+    """Markdown, mentions and long text from a feed stay inert in every command's answer."""
     nasty_title = "@everyone **bold** [link](http://evil.example) <@123> ||spoiler|| " * 6
     items = [
         item(
@@ -628,31 +607,8 @@ async def test_hostile_feed_text_is_contained(lantern, world):
         assert not reply.pings.anyone and "Something went wrong" not in reply.content
 
 
-async def test_fuzzed_queries_through_the_core(lantern, world):
-    rng = random.Random(99)
-    store = lantern.core.store
-    guild = lantern.standin.guild.id
-    now = utcnow()
-    for n in range(3000):
-        text = random_text(rng, surrogates=True)
-        try:
-            page = await core_search.search(
-                store,
-                text,
-                guild_id=guild,
-                now=now,
-                comments=n % 3 == 0,
-                sort="newest" if n % 2 else "relevance",
-                page=n % 4,
-                after=random_text(rng) if n % 11 == 0 else None,
-            )
-        except InvalidSearchQueryError:
-            continue
-        for hit in page.hits:
-            core_search.render_snippet(hit.snippet)
-
-
 async def test_logs_never_hold_queries_or_user_ids(lantern, world):
+    """Lantern's logs hold neither search text nor member ids."""
     records: list[logging.LogRecord] = []
 
     class Capture(logging.Handler):
@@ -727,6 +683,7 @@ async def test_discord_debug_logs_do_not_pair_queries_with_members(lantern, worl
 
 
 async def test_slow_search_is_deferred_then_followed_up(lantern, world, monkeypatch):
+    """A slow search is deferred, then answered; paging still works."""
     monkeypatch.setattr(sys.modules["cogs.replies"], "FAST_ANSWER", 0.0)
     record = await run(lantern, "search", query="recovery journal")
     assert record.deferred
@@ -753,6 +710,7 @@ async def lantern_with_messages(
 
 
 async def test_link_mentions_are_recorded_without_text(lantern_with_messages):
+    """Links to articles in members' messages are recorded without their text."""
     lantern = lantern_with_messages
     world = await setup_world(lantern)
     standin = lantern.standin

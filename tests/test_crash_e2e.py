@@ -13,6 +13,7 @@ import pytest
 
 from bot.runtime import open_core
 from bot.settings import Settings
+from tests.e2e import quiet, settle, titles
 from tests.feedserver import FeedServer, numbered_items, rss
 from tests.lantern_harness import Lantern, lantern_settings
 from tests.standin.harness import BotProcess
@@ -34,13 +35,15 @@ async def prepare(settings: Settings, standin: StandIn, url: str, backlog: int) 
         )
 
 
-def titles(standin: StandIn) -> Counter[str]:
-    return Counter(m.embeds[0]["title"] for m in standin.bot_messages("general") if m.embeds)
+def counts(standin: StandIn) -> Counter[str]:
+    """How often each article was posted in #general."""
+    return Counter(titles(standin, "general"))
 
 
 async def test_kill_9_during_a_burst_posts_everything_exactly_once(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """Killed with -9 four times mid-burst, the bot still posts every article once, in order."""
     total = 24
     url = feed_server.serve("/feed", rss(numbered_items(0, total)))
     settings = lantern_settings(discord_standin, tmp_path)
@@ -56,12 +59,12 @@ async def test_kill_9_during_a_burst_posts_everything_exactly_once(
     rng = random.Random(7)
     log_path = tmp_path / "bot.log"
     for _round in range(4):
-        before = sum(titles(discord_standin).values())
+        before = sum(counts(discord_standin).values())
         async with BotProcess(
             discord_standin, [sys.executable, "-m", "bot", "run"], env=env, log_path=log_path
         ) as proc:
             await discord_standin.wait_for(
-                lambda b=before: sum(titles(discord_standin).values()) > b, 20, "a new post"
+                lambda b=before: sum(counts(discord_standin).values()) > b, 20, "a new post"
             )
             await asyncio.sleep(rng.uniform(0.0, 0.6))
             await proc.kill()
@@ -69,13 +72,13 @@ async def test_kill_9_during_a_burst_posts_everything_exactly_once(
         discord_standin, [sys.executable, "-m", "bot", "run"], env=env, log_path=log_path
     ) as proc:
         await discord_standin.wait_for(
-            lambda: len(titles(discord_standin)) == total, 40, "every article posted"
+            lambda: len(counts(discord_standin)) == total, 40, "every article posted"
         )
-        await asyncio.sleep(0.5)  # nothing more may arrive
+        await quiet(discord_standin, "general", at_least=total)  # nothing more may arrive
         assert await proc.stop() == 0, proc.log()  # SIGTERM: a clean shutdown
-    counts = titles(discord_standin)
-    assert set(counts) == {f"Article {n}" for n in range(total)}
-    assert max(counts.values()) == 1, counts
+    posted = counts(discord_standin)
+    assert set(posted) == {f"Article {n}" for n in range(total)}
+    assert max(posted.values()) == 1, posted
     order = [m.embeds[0]["title"] for m in discord_standin.bot_messages("general")]
     assert order == [f"Article {n}" for n in range(total)]
 
@@ -83,21 +86,23 @@ async def test_kill_9_during_a_burst_posts_everything_exactly_once(
 async def test_a_week_offline_posts_what_was_missed_with_a_note(
     discord_standin: StandIn, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    """After downtime the newest missed articles are posted once, with one note for the rest."""
     url = feed_server.serve("/feed", rss(numbered_items(0, 2), title="Daily Recovery"))
     harness = Lantern(discord_standin, feed_server, lantern_settings(discord_standin, tmp_path))
     await prepare(harness.settings, discord_standin, url, backlog=1)
     async with harness.running():
-        await discord_standin.wait_for(lambda: len(titles(discord_standin)) == 1)
+        await discord_standin.wait_for(lambda: len(counts(discord_standin)) == 1)
     # offline: fifteen articles are published
     feed_server.serve("/feed", rss(numbered_items(0, 17), title="Daily Recovery"))
     async with harness.running():
         await harness.poll()
-        await discord_standin.wait_for(lambda: len(titles(discord_standin)) == 11, 10)
-        await asyncio.sleep(0.3)
+        await discord_standin.wait_for(lambda: len(counts(discord_standin)) == 11, 10)
+        await settle(harness)
+        await quiet(discord_standin, "general", at_least=12)  # eleven articles and a note
     messages = discord_standin.bot_messages("general")
     notes = [m for m in messages if not m.embeds]
     assert len(notes) == 1
     assert "5 more articles were published" in notes[0].content
     assert "while I was offline" in notes[0].content
-    assert max(titles(discord_standin).values()) == 1
-    assert "Article 16" in titles(discord_standin) and "Article 6" not in titles(discord_standin)
+    assert max(counts(discord_standin).values()) == 1
+    assert "Article 16" in counts(discord_standin) and "Article 6" not in counts(discord_standin)

@@ -1,37 +1,23 @@
 """Posting articles end to end: feed server -> engine -> outbox -> stand-in."""
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
-import asyncio
+from datetime import timedelta
 
 import pytest
 
 from bot.clock import utcnow
+from bot.discord_edge.delivery import retry_delay
+from bot.models import Delivery
+from tests.e2e import eventually, quiet, settle, settled_posts, subscribe, titles
 from tests.feedserver import numbered_items, rss
 from tests.lantern_harness import Lantern
 
 pytestmark = pytest.mark.e2e
 
 
-async def subscribe(lantern: Lantern, channel: str, url: str, backlog: int = 1, **edit: object):
-    feed = (await lantern.core.engine.add(url)).feed
-    ch = lantern.standin.channel(channel)
-    sub = await lantern.core.store.add_subscription(
-        guild_id=lantern.standin.guild.id,
-        channel_id=ch.id,
-        feed_id=feed.id,
-        now=utcnow(),
-        backlog=backlog,
-        added_by=lantern.standin.user("manager").id,
-    )
-    if edit:
-        sub = await lantern.core.store.update_subscription(sub.id, **edit)
-    lantern.bot.delivery.wake()
-    return sub
-
-
 async def test_new_articles_are_posted_once_in_order(lantern: Lantern) -> None:
+    """The backlog, then each new article, posted once in publication order."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 3), title="Recovery Daily"))
     await subscribe(lantern, "general", url, backlog=2)
     await lantern.standin.wait_for(lambda: len(lantern.standin.bot_messages("general")) == 2)
@@ -39,31 +25,13 @@ async def test_new_articles_are_posted_once_in_order(lantern: Lantern) -> None:
     await lantern.poll()
     await lantern.standin.wait_for(lambda: len(lantern.standin.bot_messages("general")) == 4)
     await lantern.poll()
-    titles = [m.embeds[0]["title"] for m in lantern.standin.bot_messages("general")]
-    assert titles == ["Article 1", "Article 2", "Article 3", "Article 4"]
-    assert all(m.nonce for m in lantern.standin.bot_messages("general"))
-
-
-async def eventually(check, timeout: float = 5.0):
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.02)
-
-
-def bot_posts(lantern: Lantern, channel: str) -> list:
-    return lantern.standin.bot_messages(channel)
-
-
-async def wait_posts(lantern: Lantern, channel: str, n: int, timeout: float = 5.0) -> list:
-    await lantern.standin.wait_for(lambda: len(bot_posts(lantern, channel)) >= n, timeout)
-    return bot_posts(lantern, channel)
+    posts = await settled_posts(lantern, "general", 4)
+    assert titles(lantern.standin) == ["Article 1", "Article 2", "Article 3", "Article 4"]
+    assert len(posts) == 4 and all(m.nonce for m in posts)
 
 
 async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
+    """An article full of @everyone and mentions pings nobody."""
     items = [
         {
             "title": "@everyone relapse is part of <@123> recovery @here",
@@ -74,36 +42,40 @@ async def test_everyone_title_pings_nobody(lantern: Lantern) -> None:
     ]
     url = lantern.feeds.serve("/feed", rss(items, title="@everyone News"))
     await subscribe(lantern, "general", url)
-    (msg,) = await wait_posts(lantern, "general", 1)
+    (msg,) = await settled_posts(lantern, "general")
     assert not msg.pings.anyone
     assert msg.allowed_mentions == {"parse": []} or not msg.allowed_mentions.get("parse")
 
 
 async def test_role_ping_only_when_configured(lantern: Lantern) -> None:
+    """A subscription's mention role is pinged, nobody else."""
     role = lantern.standin.role("Moderators")
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url, mention_role_id=role.id)
-    (msg,) = await wait_posts(lantern, "general", 1)
+    (msg,) = await settled_posts(lantern, "general")
     assert msg.pings.roles == {role.id}
     assert not msg.pings.everyone and not msg.pings.users
 
 
 async def test_compact_style_is_one_line(lantern: Lantern) -> None:
+    """The compact style is a single line with the title and link."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url, style="compact")
-    (msg,) = await wait_posts(lantern, "general", 1)
+    (msg,) = await settled_posts(lantern, "general")
     assert msg.embeds == []
     assert "Article 0" in msg.content and "http://example.org/posts/0" in msg.content
     assert "\n" not in msg.content
 
 
 async def test_announcement_and_forum_channels(lantern: Lantern) -> None:
+    """Posts go to announcement channels, and to forums as one post per article."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     await subscribe(lantern, "announcements", url, backlog=2)
     await subscribe(lantern, "recovery-writing", url, backlog=2)
-    assert len(await wait_posts(lantern, "announcements", 2)) == 2
+    assert len(await settled_posts(lantern, "announcements", 2)) == 2
     forum = lantern.standin.channel("recovery-writing")
     await lantern.standin.wait_for(lambda: len(lantern.standin.threads(forum)) == 2)
+    await settle(lantern)
     names = sorted(t.name for t in lantern.standin.threads(forum))
     assert names == ["Article 0", "Article 1"]
     # each forum post is the article's discussion in this guild
@@ -115,10 +87,12 @@ async def test_announcement_and_forum_channels(lantern: Lantern) -> None:
 
 
 async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
+    """threads=True opens a discussion thread on each post."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     await subscribe(lantern, "general", url, backlog=2, threads=True)
     general = lantern.standin.channel("general")
     await lantern.standin.wait_for(lambda: len(lantern.standin.threads(general)) == 2)
+    await settle(lantern)
     assert sorted(t.name for t in lantern.standin.threads(general)) == ["Article 0", "Article 1"]
     for article in await lantern.core.store.latest_articles(2):
         d = await eventually(
@@ -128,6 +102,7 @@ async def test_threads_option_opens_a_thread_per_post(lantern: Lantern) -> None:
 
 
 async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
+    """An article on a listed topic carries a warning and a spoilered summary."""
     items = [
         {
             "title": "After the overdose: a mother's story",
@@ -138,30 +113,33 @@ async def test_content_warning_spoilers_the_summary(lantern: Lantern) -> None:
     ]
     url = lantern.feeds.serve("/feed", rss(items))
     await subscribe(lantern, "general", url)
-    (msg,) = await wait_posts(lantern, "general", 1)
+    (msg,) = await settled_posts(lantern, "general")
     assert "Content warning" in msg.content and "overdose" in msg.content.lower()
     assert "||" in msg.embeds[0]["description"]
 
 
 async def test_missing_permissions_pause_and_tell_once(lantern: Lantern) -> None:
+    """Missing permissions pause the subscription and tell the moderators once."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     log_channel = lantern.standin.channel("general")
     await lantern.core.store.update_guild_settings(
         lantern.standin.guild.id, log_channel_id=log_channel.id
     )
     sub = await subscribe(lantern, "read-only", url, backlog=2)
-    notices = await wait_posts(lantern, "general", 1)
+    notices = await quiet(lantern.standin, "general")
     assert "paused" in notices[0].content.lower()
     stored = await lantern.core.store.get_subscription(sub.id)
     assert stored is not None and stored.paused and "permission" in (stored.pause_reason or "")
     lantern.feeds.serve("/feed", rss(numbered_items(0, 4)))
     await lantern.poll()
     await lantern.poll()
-    assert len(bot_posts(lantern, "general")) == 1  # told once, not on every attempt
-    assert bot_posts(lantern, "read-only") == []
+    notices = await quiet(lantern.standin, "general")
+    assert len(notices) == 1  # told once, not on every attempt
+    assert lantern.standin.bot_messages("read-only") == []
 
 
 async def test_channel_deleted_mid_run(lantern: Lantern) -> None:
+    """A deleted channel pauses its subscription."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     sub = await subscribe(lantern, "no-embeds", url)  # any channel we then delete
     await lantern.standin.delete_channel("no-embeds")
@@ -173,40 +151,88 @@ async def test_channel_deleted_mid_run(lantern: Lantern) -> None:
     assert await eventually(paused)
 
 
-async def test_server_errors_are_retried(lantern: Lantern) -> None:
+async def pending_retry(lantern: Lantern, article_title: str, error: str) -> Delivery:
+    """The article's delivery once Lantern has scheduled a retry after `error`."""
+    articles = await lantern.core.store.latest_articles(50)
+    (article,) = [a for a in articles if a.title == article_title]
+
+    async def scheduled() -> Delivery | None:
+        (d,) = await lantern.core.store.deliveries_for_article(article.id)
+        return d if d.last_error == error else None
+
+    d = await eventually(scheduled)
+    assert d is not None, f"no retry scheduled after {error}"
+    return d
+
+
+async def run_due_retries(lantern: Lantern, monkeypatch: pytest.MonkeyPatch, d: Delivery) -> None:
+    """Move the delivery worker's clock past the retry time, instead of waiting for it."""
+    ahead = d.next_attempt_at - utcnow() + timedelta(seconds=1)
+    monkeypatch.setattr(lantern.bot.delivery, "clock", lambda: utcnow() + ahead)
+    lantern.bot.delivery.wake()
+
+
+async def test_server_errors_are_retried(lantern: Lantern, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5xx that discord.py gives up on is retried later by Lantern, and posted once."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
-    lantern.standin.fail_next("POST", "/channels/{channel_id}/messages", 502, times=1)
+    # discord.py retries 500/502/504 by itself (for 25 s) but raises a 503 at once:
+    # only Lantern's own retry can post this article.
+    failure = lantern.standin.fail_next("POST", "/channels/{channel_id}/messages", 503, times=1)
     await subscribe(lantern, "general", url, backlog=2)
-    posts = await wait_posts(lantern, "general", 2, timeout=15)
+    d = await pending_retry(lantern, "Article 0", "Discord answered 503")
+    assert d.status == "pending" and d.attempts >= 1
+    wait = (d.next_attempt_at - utcnow()).total_seconds()
+    assert 0 < wait <= retry_delay(d.attempts)
+    # The worker's clock stops short of the retry time: it must not retry early
+    # (however slow this machine is), and the newer article waits behind it.
+    just_before = d.next_attempt_at - timedelta(seconds=0.5)
+    monkeypatch.setattr(lantern.bot.delivery, "clock", lambda: just_before)
+    lantern.bot.delivery.wake()
+    await quiet(lantern.standin, "general", at_least=0)
+    assert failure.hits == 1 and lantern.standin.bot_messages("general") == []
+    await run_due_retries(lantern, monkeypatch, d)
+    posts = await settled_posts(lantern, "general", 2)
     assert [m.embeds[0]["title"] for m in posts] == ["Article 0", "Article 1"]
+    sent = await lantern.core.store.get_delivery(d.id)
+    assert sent is not None and sent.status == "sent" and sent.attempts > d.attempts
 
 
-async def test_rate_limit_storm_loses_nothing(lantern: Lantern) -> None:
-    lantern.standin.fail_next(
-        "POST", "/channels/{channel_id}/messages", 429, times=6, retry_after=0.05
+async def test_rate_limit_storm_loses_nothing(
+    lantern: Lantern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """429s beyond discord.py's five tries are retried by Lantern: all posted once, in order."""
+    # discord.py waits out a 429 and tries again, five tries in all; then it raises.
+    failure = lantern.standin.fail_next(
+        "POST", "/channels/{channel_id}/messages", 429, times=5, retry_after=0.05
     )
     lantern.standin.enable_message_rate_limit(5, 1.0)
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 8)))
     await subscribe(lantern, "general", url, backlog=8)
-    posts = await wait_posts(lantern, "general", 8, timeout=20)
+    d = await pending_retry(lantern, "Article 0", "Discord answered 429")
+    assert failure.hits == 5 and d.status == "pending"
+    assert lantern.standin.bot_messages("general") == []
+    await run_due_retries(lantern, monkeypatch, d)
+    posts = await settled_posts(lantern, "general", 8, timeout=20)
     assert [m.embeds[0]["title"] for m in posts] == [f"Article {n}" for n in range(8)]
 
 
 async def test_gateway_resume_keeps_posting(lantern: Lantern) -> None:
+    """Posting goes on after a gateway reconnect and resume."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     await subscribe(lantern, "general", url)
-    await wait_posts(lantern, "general", 1)
+    await quiet(lantern.standin, "general")
     await lantern.standin.force_reconnect()
     await lantern.standin.wait_resumed()
     lantern.feeds.serve("/feed", rss(numbered_items(0, 2)))
     await lantern.poll()
-    assert len(await wait_posts(lantern, "general", 2)) == 2
+    assert len(await settled_posts(lantern, "general", 2)) == 2
 
 
 async def test_bot_removed_from_guild_stops_its_subscriptions(lantern: Lantern) -> None:
+    """Removed from a guild, the bot marks it removed and queues nothing there."""
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1)))
     sub = await subscribe(lantern, "general", url)
-    await wait_posts(lantern, "general", 1)
+    await quiet(lantern.standin, "general")
     await lantern.standin.remove_bot()
     await lantern.standin.wait_for(lambda: lantern.bot.get_guild(lantern.standin.guild.id) is None)
 
@@ -235,7 +261,8 @@ async def test_hostile_feed_text_is_always_accepted(lantern: Lantern) -> None:
     ]
     url = lantern.feeds.serve("/feed", rss(nasty))
     sub = await subscribe(lantern, "general", url, backlog=len(nasty))
-    posts = await wait_posts(lantern, "general", len(nasty))
+    posts = await settled_posts(lantern, "general", len(nasty))
+    assert len(posts) == len(nasty)
     assert not any(m.pings.anyone for m in posts)
 
     async def all_sent() -> bool:
@@ -249,6 +276,7 @@ async def test_hostile_feed_text_is_always_accepted(lantern: Lantern) -> None:
 
 
 async def test_broken_and_recovered_feeds_are_reported_once(lantern: Lantern) -> None:
+    """A broken feed is reported once, and its recovery once."""
     from bot.models import FeedEvent
 
     url = lantern.feeds.serve("/feed", rss(numbered_items(0, 1), title="Fragile Feed"))
@@ -258,10 +286,10 @@ async def test_broken_and_recovered_feeds_are_reported_once(lantern: Lantern) ->
     broken = FeedEvent("broken", sub.feed_id, message="The server answered 503")
     lantern.core.engine._emit(broken)
     lantern.core.engine._emit(broken)  # a second report of the same problem
-    notices = await wait_posts(lantern, "announcements", 1)
+    notices = await quiet(lantern.standin, "announcements")
+    assert len(notices) == 1
     assert "Fragile Feed" in notices[0].content and "503" in notices[0].content
     lantern.core.engine._emit(FeedEvent("recovered", sub.feed_id))
-    notices = await wait_posts(lantern, "announcements", 2)
+    notices = await quiet(lantern.standin, "announcements", at_least=2)
+    assert len(notices) == 2
     assert "works again" in notices[1].content
-    await asyncio.sleep(0.2)
-    assert len(bot_posts(lantern, "announcements")) == 2

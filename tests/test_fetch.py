@@ -350,7 +350,7 @@ async def test_declared_length_over_cap_is_refused_up_front(site: Site) -> None:
     started = time.monotonic()
     error = await fetch_error(site.url("/declared-huge"), max_bytes=1024 * 1024)
     assert error.kind == "too_large" and "50 MiB" in str(error)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 4  # the server stalls 5 s after the headers
 
 
 async def test_slow_server_times_out(site: Site) -> None:
@@ -358,7 +358,7 @@ async def test_slow_server_times_out(site: Site) -> None:
     started = time.monotonic()
     error = await fetch_error(site.url("/slow"), timeout=0.3)
     assert error.kind == "timeout" and "0.3 seconds" in str(error)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4  # before the server's answer at 5 s
 
 
 # ---------------------------------------------------------------------------
@@ -709,7 +709,7 @@ async def test_redirect_to_private_name_is_refused(site: Site, answer: list[str]
     )
     assert error.kind == "blocked" and answer[0] in str(error)
     assert "/secret" not in site.hits
-    assert time.monotonic() - started < 1  # refused, not dialled and timed out
+    assert time.monotonic() - started < 5  # refused, not dialled and timed out (10 s)
 
 
 async def test_dns_rebinding_between_hops_is_refused(site: Site) -> None:
@@ -810,7 +810,7 @@ async def test_connect_timeout() -> None:
             for filler in fillers:
                 filler.close()
     assert error.kind == "timeout" and "Could not connect" in str(error), str(error)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # the 0.3 s given, not the default 10 s
 
 
 async def test_unicode_digits_in_retry_after_and_max_age_are_ignored(site: Site) -> None:
