@@ -124,6 +124,7 @@ class DeliveryWorker:
         spec = format_post(article, feed, sub, warnings, now)
         note = format_backlog_note(d.note_skipped, feed, feed.site_url) if d.note_skipped else None
 
+        counted = False
         try:
             channel = self.client.get_channel(d.channel_id) or await self.client.fetch_channel(
                 d.channel_id
@@ -137,6 +138,7 @@ class DeliveryWorker:
             # Counted before the send: after a crash, attempts > 0 says "maybe sent".
             retry_at = now + timedelta(seconds=retry_delay(d.attempts + 1))
             await self.store.mark_delivery_retry(d.id, error="sending", next_attempt_at=retry_at)
+            counted = True
             if earlier is not None:
                 message_id, thread_id = earlier
             else:
@@ -146,12 +148,12 @@ class DeliveryWorker:
             return False
         except discord.HTTPException as exc:
             if exc.status >= 500 or exc.status == 429:  # discord.py's own retries ran out
-                return await self._retry(d, f"Discord answered {exc.status}")
+                return await self._retry(d, f"Discord answered {exc.status}", counted)
             log.error("delivery %s rejected by Discord: %s %s", d.id, exc.status, exc.text)
             await self.store.mark_delivery_done(d.id, "failed", f"rejected: {exc.text}"[:500])
             return True
         except (TimeoutError, aiohttp.ClientError) as exc:
-            return await self._retry(d, f"network: {type(exc).__name__}")
+            return await self._retry(d, f"network: {type(exc).__name__}", counted)
         await self.store.mark_delivery_sent(
             d.id, message_id=message_id, thread_id=thread_id, now=self.clock()
         )
@@ -215,11 +217,14 @@ class DeliveryWorker:
                 return message.id, existing.id if existing else None
         return None
 
-    async def _retry(self, d: Delivery, error: str) -> bool:
-        attempts = d.attempts + 1
-        delay = retry_delay(attempts)
+    async def _retry(self, d: Delivery, error: str, counted: bool) -> bool:
+        """Schedule the next try; `counted` when this attempt was counted before its send."""
+        delay = retry_delay(d.attempts + 1)
         await self.store.mark_delivery_retry(
-            d.id, error=error, next_attempt_at=self.clock() + timedelta(seconds=delay)
+            d.id,
+            error=error,
+            next_attempt_at=self.clock() + timedelta(seconds=delay),
+            count_attempt=not counted,
         )
         log.info("delivery %s failed (%s); retry in %.0fs", d.id, error, delay)
         return False

@@ -421,14 +421,21 @@ class OutboxStore(Protocol):
     async def mark_delivery_sent(
         self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
     ) -> None:
-        """The delivery was posted as `message_id`: it is never sent again."""
+        """The delivery was posted as `message_id`: it is never sent again. The
+        attempt itself was counted before the send (`mark_delivery_retry`)."""
         ...
 
     async def mark_delivery_retry(
-        self, delivery_id: int, *, error: str, next_attempt_at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        count_attempt: bool = True,
     ) -> int:
         """Count a failed attempt and schedule the next. Returns attempts so far
-        (0 for an unknown id)."""
+        (0 for an unknown id). With `count_attempt=False` only the error and the
+        next time are recorded: for an attempt already counted before its send."""
         ...
 
     async def mark_delivery_done(

@@ -44,7 +44,7 @@ async def test_a_sent_delivery_is_never_due_again(store: Storage) -> None:
     await store.mark_delivery_sent(d.id, message_id=555, thread_id=77, now=later)
     sent = await store.get_delivery(d.id)
     assert sent is not None and sent.status is DeliveryStatus.SENT and sent.thread_id == 77
-    assert sent.attempts == 2 and sent.sent_at == later and sent.last_error is None
+    assert sent.attempts == 1 and sent.sent_at == later and sent.last_error is None
     assert await store.due_deliveries(later + timedelta(days=1)) == []
     assert await store.next_delivery_time() is None
     await store.record_success(feed.id, ok(art(1)))
@@ -53,6 +53,25 @@ async def test_a_sent_delivery_is_never_due_again(store: Storage) -> None:
     assert await store.sent_in_guild(1, []) == {}
     assert await store.get_delivery(d.id + 100) is None
     assert await store.mark_delivery_retry(d.id + 100, error="x", next_attempt_at=later) == 0
+
+
+async def test_a_failure_after_a_counted_attempt_is_not_counted_again(store: Storage) -> None:
+    """count_attempt=False records the error and the next time, not another attempt."""
+    feed = await store.add_feed("https://example.org/feed", T0)
+    await store.record_success(feed.id, ok(art(1)))
+    await store.add_subscription(guild_id=1, channel_id=10, feed_id=feed.id, now=T0)
+    (d,) = await store.due_deliveries(T0)
+    soon, later = T0 + timedelta(minutes=1), T0 + timedelta(minutes=5)
+    assert await store.mark_delivery_retry(d.id, error="sending", next_attempt_at=soon) == 1
+    assert (
+        await store.mark_delivery_retry(
+            d.id, error="503", next_attempt_at=later, count_attempt=False
+        )
+        == 1
+    )
+    again = await store.get_delivery(d.id)
+    assert again is not None and (again.attempts, again.last_error) == (1, "503")
+    assert again.next_attempt_at == later
 
 
 async def test_ending_a_delivery_without_a_message(store: Storage) -> None:

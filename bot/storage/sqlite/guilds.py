@@ -368,20 +368,26 @@ class GuildQueries(rows.Connections):
         async with self._tx() as db:
             await db.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = ?, thread_id = ?,"
-                " sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                " sent_at = ?, last_error = NULL WHERE id = ?",
                 (message_id, thread_id, rows.ts(now), delivery_id),
             )
 
     async def mark_delivery_retry(
-        self, delivery_id: int, *, error: str, next_attempt_at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        count_attempt: bool = True,
     ) -> int:
-        """Count a failed attempt and schedule the next. Returns attempts so far."""
+        """Count a failed attempt (unless already counted) and schedule the next.
+        Returns attempts so far."""
         async with (
             self._tx() as db,
             db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
+                "UPDATE deliveries SET attempts = attempts + ?, last_error = ?,"
                 " next_attempt_at = ? WHERE id = ? RETURNING attempts",
-                (error, rows.ts(next_attempt_at), delivery_id),
+                (int(count_attempt), error, rows.ts(next_attempt_at), delivery_id),
             ) as cur,
         ):
             row = await cur.fetchone()
