@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import bench_search as archive  # noqa: E402
-from bot.search import query as core_search  # noqa: E402
+from bot import search as core_search  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
 from tests.lantern_harness import Lantern, lantern_settings  # noqa: E402
 from tests.standin.interactions import InteractionRecord  # noqa: E402

@@ -14,7 +14,7 @@ in bench/out/ (git-ignored). Then it times, warm, best of 3 passes per shape:
 - the full path members get: bot.search.search() (term statistics, capping of
   long queries, ranking only the newest matches of a very common query,
   has-more/total);
-- bot.search.related() and autocomplete_titles().
+- bot.search.related.related() and autocomplete_titles().
 
 Aims: search p95 < 15 ms, no shape > 150 ms, related p95 < 40 ms,
 autocomplete p95 < 20 ms.
@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot import search as S
 from bot.models import ParsedArticle, ParsedComment
-from bot.search import query as S
 from bot.search.planning import plan_terms
 from bot.search.related import related
 from bot.storage import SearchFilters, SearchPlan, SuccessOutcome

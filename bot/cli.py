@@ -209,7 +209,7 @@ def _print_poll(reports: Sequence[PollReport], comments: int, out: TextIO) -> No
 
 
 async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.search.query import search
+    from bot.search import search
 
     async with open_store(settings) as store:
         page = await search(store, args.query, guild_id=None, per_page=args.limit, now=utcnow())

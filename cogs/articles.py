@@ -20,7 +20,7 @@ from bot.clock import utcnow
 from bot.discord_edge.errors import UserError
 from bot.errors import InvalidSearchQueryError
 from bot.models import Article, Delivery, Feed
-from bot.search.query import search as core_search
+from bot.search import search as core_search
 from bot.storage import Storage
 from bot.text import fold
 from cogs.checks import lantern

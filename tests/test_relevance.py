@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from bot import search as S
 from bot.models import ParsedArticle
-from bot.search import query as S
 from bot.storage import SuccessOutcome
 from bot.storage.sqlite import SqliteStorage
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.models import Comment
-from bot.search.query import SearchPage, parse_query
+from bot.search import SearchPage, parse_query
 from bot.storage.protocol import CommentHit, Discussion, LinkMention, SearchHit
 from bot.storage.search_plan import SearchPlan, Term
 from cogs.render import human_join, plain_label, title_link, words

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import search as S
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedArticle, ParsedComment
 from bot.search import language, planning, service
-from bot.search import query as S
 from bot.search.related import related
 from bot.storage import SearchFilters, SearchPlan, SuccessOutcome, Term
 from bot.storage.errors import StorageError

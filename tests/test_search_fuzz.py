@@ -1,4 +1,4 @@
-"""Fuzzed member queries through bot.search.query.search on a real SQLite archive:
+"""Fuzzed member queries through bot.search.search on a real SQLite archive:
 never an undocumented exception, never a hang, always a valid page."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import search as S
 from bot.errors import InvalidSearchQueryError
 from bot.models import ParsedArticle, ParsedComment
-from bot.search import query as S
 from bot.storage import SuccessOutcome
 from bot.storage.sqlite import SqliteStorage
 from tests.fuzz import random_text

@@ -9,5 +9,34 @@ query language.
 - service.py: search(), the one call cogs and the CLI make, and SearchPage;
 - related.py: more like this (the tf-idf rule and related());
 - snippets.py: storage snippets -> safe Discord markdown (render_snippet);
-- query.py: the names above that the cogs and CLI import.
+
+This package gathers the public names the cogs and the CLI use
+(`from bot import search as core_search`).
 """
+
+from __future__ import annotations
+
+from bot.search.dates import parse_date
+from bot.search.language import MAX_QUERY_CHARS, MAX_TERMS, ParsedQuery, parse_query
+from bot.search.planning import QueryTerms, plan_terms
+from bot.search.service import COUNT_CAP, MAX_OFFSET, MAX_PER_PAGE, SearchPage, search
+from bot.search.snippets import render_snippet
+from bot.search.vocabulary import Vocabulary, default_vocabulary
+
+__all__ = [
+    "COUNT_CAP",
+    "MAX_OFFSET",
+    "MAX_PER_PAGE",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "ParsedQuery",
+    "QueryTerms",
+    "SearchPage",
+    "Vocabulary",
+    "default_vocabulary",
+    "parse_date",
+    "parse_query",
+    "plan_terms",
+    "render_snippet",
+    "search",
+]

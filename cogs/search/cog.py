@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.discord_edge.embeds import to_embed
 from bot.errors import InvalidSearchQueryError
 from bot.posting.formatting import EmbedSpec
-from bot.search.query import related as core_related
+from bot.search.related import related as core_related
 from bot.support.crisis_contacts import looks_like_crisis
 from cogs.articles import (
     article_choices,

@@ -11,9 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot import search as core_search
 from bot.models import Article, Comment, Feed
 from bot.posting.formatting import EmbedField, EmbedSpec, safe_text, safe_url
-from bot.search import query as core_search
 from bot.storage.protocol import Discussion, LinkMention, SearchHit
 from cogs.render import (
     DESCRIPTION_LIMIT,

@@ -11,8 +11,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from bot import search as core_search
 from bot.clock import utcnow
-from bot.search import query as core_search
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)

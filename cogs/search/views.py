@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import search as core_search
 from bot.discord_edge.embeds import to_embed
 from bot.errors import InvalidSearchQueryError
-from bot.search import query as core_search
 from cogs.articles import feeds_by_id, posted_links
 from cogs.search.render import NO_MORE_RESULTS, NOT_YOUR_SEARCH, results_embed
 from cogs.search.request import SearchRequest, run_search
