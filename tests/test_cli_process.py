@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,12 +21,12 @@ from bot import cli
 from bot.clock import utcnow
 from bot.runtime import open_core, open_store
 from bot.settings import Settings
+from tests.e2e import titles
 from tests.feedserver import FeedServer, numbered_items, rss
 from tests.lantern_harness import lantern_settings
 from tests.standin.harness import BotProcess
 from tests.standin.server import StandIn
 from tests.test_cli import Cli, Result
-from tests.test_crash_e2e import titles
 
 NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 
@@ -508,7 +509,7 @@ async def test_bot_and_two_polls_at_once(
         assert bot.returncode is None, bot.log()
         assert await bot.stop() == 0, bot.log()
     assert "Traceback" not in bot.log(), bot.log()
-    counts = titles(discord_standin)
+    counts = Counter(titles(discord_standin))
     assert set(counts) == posted and max(counts.values()) == 1, counts
     con = sqlite3.connect(db)
     try:
