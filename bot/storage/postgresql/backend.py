@@ -129,10 +129,8 @@ class PostgresStorage(GuildQueries):
         read-only database not yet upgraded), DatabaseBusyError."""
         try:
             pool = await _connect(url, busy_timeout)
-        except BaseException as exc:
-            if is_driver_error(exc) or isinstance(exc, ValueError):
-                raise translate(_as_connect_error(exc), url) from None
-            raise
+        except Exception as exc:  # whatever stops a connection: the URL or the server
+            raise translate(_as_connect_error(exc), url) from None
         try:
             async with pool.acquire() as conn:
                 read_only = await conn.fetchval("SHOW transaction_read_only") == "on"
@@ -152,10 +150,8 @@ class PostgresStorage(GuildQueries):
         (version before, version after). Raises like `open`."""
         try:
             conn = await asyncpg.connect(url, timeout=_CONNECT_TIMEOUT_SECONDS)
-        except BaseException as exc:
-            if is_driver_error(exc) or isinstance(exc, ValueError):
-                raise translate(_as_connect_error(exc), url) from None
-            raise
+        except Exception as exc:  # whatever stops a connection: the URL or the server
+            raise translate(_as_connect_error(exc), url) from None
         try:
             return await _migrate(conn, url, read_only=False)
         except BaseException as exc:
@@ -548,9 +544,10 @@ class PostgresStorage(GuildQueries):
         return await self._search().find_article_by_url(url, guild_id)
 
 
-def _as_connect_error(exc: BaseException) -> BaseException:
-    """A malformed DATABASE_URL (asyncpg raises ValueError) reads as unavailable."""
-    if isinstance(exc, ValueError) and not is_driver_error(exc):
+def _as_connect_error(exc: Exception) -> BaseException:
+    """A malformed DATABASE_URL (asyncpg raises ValueError, OverflowError, ...) reads
+    as unavailable, like a server that cannot be reached."""
+    if not is_driver_error(exc):
         return OSError(f"the URL is not a valid PostgreSQL URL: {exc}")
     return exc
 

@@ -197,7 +197,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 async def current_version(conn: asyncpg.Connection) -> int:
     """The schema version of the database (0 when it has no Lantern schema)."""
-    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    # pg_class, not to_regclass(): a cached plan of the latter kept answering
+    # "missing" after another connection created the table.
+    exists = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relname = 'schema_version' AND n.nspname = current_schema())"
+    )
     if not exists:
         return 0
     version = await conn.fetchval("SELECT max(version) FROM schema_version")
