@@ -31,6 +31,7 @@ from bot.models import Feed
 from bot.runtime import open_core, open_store
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.storage.postgresql import PostgresStorage
 from bot.storage.sqlite import SqliteStorage
 
 Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -254,11 +255,18 @@ async def cmd_articles(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_db_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.ensure_database_dir()
-    before, after = await asyncio.to_thread(SqliteStorage.migrate_file, settings.database_path)
-    if before == after:
-        print(f"{settings.database_path}: schema is current (version {after}).")
+    where: object = settings.database_path
+    if settings.database_url is not None:
+        where = redact_url(settings.database_url)
+        before, after = await PostgresStorage.migrate_url(settings.database_url)
     else:
-        print(f"{settings.database_path}: migrated schema from version {before} to {after}.")
+        before, after = await asyncio.to_thread(
+            SqliteStorage.migrate_file, settings.database_path
+        )
+    if before == after:
+        print(f"{where}: schema is current (version {after}).")
+    else:
+        print(f"{where}: migrated schema from version {before} to {after}.")
     return 0
 
 

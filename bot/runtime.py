@@ -12,6 +12,7 @@ from bot.feeds.parse import ParserPool
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.errors import DatabaseUnavailableError
+from bot.storage.postgresql import PostgresStorage
 from bot.storage.sqlite import SqliteStorage
 
 
@@ -34,7 +35,11 @@ async def open_store(settings: Settings) -> AsyncIterator[Storage]:
             f" {exc.strerror or exc}. Create it, or point DATABASE_PATH somewhere else."
         ) from None
     # The one place that picks the backend; everything else sees `Storage`.
-    store: Storage = await SqliteStorage.open(settings.database_path)
+    store: Storage
+    if settings.database_url is not None:
+        store = await PostgresStorage.open(settings.database_url)
+    else:
+        store = await SqliteStorage.open(settings.database_path)
     try:
         yield store
     finally:

@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from bot.errors import SettingsError
+from bot.feeds.urls import redact_url
 
 
 def _int(minimum: int | None = None, maximum: int | None = None) -> Callable[[str, str], int]:
@@ -63,6 +65,29 @@ def _url(*schemes: str) -> Callable[[str, str], str]:
     return parse
 
 
+def _database_url(name: str, raw: str) -> str | None:
+    """A PostgreSQL URL, or None (unset: SQLite at DATABASE_PATH). The password is
+    never echoed back in the error."""
+    value = raw.strip()
+    if not value:
+        return None
+    scheme, sep, rest = value.partition("://")
+    # Without a scheme redact_url cannot tell userinfo apart: hide all before "@".
+    shown = redact_url(value)
+    if not sep and "@" in value:
+        shown = "***@" + value.rpartition("@")[2]
+    if not sep or scheme.lower() not in ("postgresql", "postgres") or not rest:
+        raise SettingsError(
+            f"{name} must be a postgresql:// URL (postgresql://user:password@host:port/database),"
+            f" got {shown!r}"
+        )
+    try:
+        urlsplit(value).port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid port: {shown!r}") from None
+    return value
+
+
 def _log_level(name: str, raw: str) -> str:
     value = raw.strip().upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -94,6 +119,9 @@ SETTINGS: tuple[Spec, ...] = (
          "Bot token from https://discord.com/developers/applications (Bot > Reset Token)."),
     Spec("DATABASE_PATH", "database_path", "data/lantern.db", _path,
          "SQLite file holding feeds, the article archive and the delivery outbox."),
+    Spec("DATABASE_URL", "database_url", "", _database_url,
+         "PostgreSQL instead of SQLite: postgresql://user:password@host:port/database "
+         "(unset: SQLite at DATABASE_PATH). The password is never logged."),
     Spec("FEED_POLL_INTERVAL", "feed_poll_interval", "600", _int(minimum=5),
          "Seconds between polls of one feed (minimum 5); each feed is jittered around it."),
     Spec("FEED_ALLOW_PRIVATE_NETWORKS", "feed_allow_private_networks", "false", _bool,
@@ -139,6 +167,7 @@ SETTINGS: tuple[Spec, ...] = (
 class Settings:
     discord_token: str = field(repr=False)
     database_path: Path
+    database_url: str | None = field(repr=False)  # holds the password
     feed_poll_interval: int
     feed_allow_private_networks: bool
     feed_max_bytes: int
@@ -177,5 +206,6 @@ class Settings:
         return cls(**{**{s.attr: getattr(base, s.attr) for s in SETTINGS}, **overrides})
 
     def ensure_database_dir(self) -> None:
-        if str(self.database_path) != ":memory:":
+        """Create DATABASE_PATH's folder (nothing to do when DATABASE_URL is set)."""
+        if self.database_url is None and str(self.database_path) != ":memory:":
             self.database_path.parent.mkdir(parents=True, exist_ok=True)

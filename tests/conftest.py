@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.standin.plugin", "tests.lantern_harness"]
+pytest_plugins = ["tests.standin.plugin", "tests.lantern_harness", "tests.pgserver"]

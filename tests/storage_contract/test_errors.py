@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.storage import Storage
@@ -26,39 +27,16 @@ from bot.storage.errors import (
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.migrations import SCHEMA_VERSION
 
-from .conftest import Backend, SqliteBackend
+from .conftest import SECRET, Backend, SqliteBackend
 from .records import T0, art, ok
 
 
-async def test_a_folder_is_not_a_database(backend: Backend) -> None:
-    """DATABASE_PATH naming a folder says so and suggests a file inside it."""
-    backend.make_folder()
-    with pytest.raises(DatabaseUnavailableError, match="is a folder") as caught:
-        await backend.open()
-    assert str(backend.path) in str(caught.value)
-
-
-async def test_an_unreachable_place_is_unavailable(backend: Backend) -> None:
-    """A path under something that is not a folder cannot be created."""
+async def test_an_unreachable_database_is_unavailable(backend: Backend) -> None:
+    """A database that cannot be reached says so, naming where it was looked for."""
     backend.make_unreachable()
-    with pytest.raises(DatabaseUnavailableError, match="not an existing folder"):
+    with pytest.raises(DatabaseUnavailableError, match=backend.unreachable_words) as caught:
         await backend.open()
-
-
-async def test_a_file_that_is_not_a_database_is_corrupt(backend: Backend) -> None:
-    """Someone's notes at DATABASE_PATH: DatabaseCorruptError, file untouched."""
-    backend.make_not_a_database()
-    before = backend.path.read_bytes()
-    with pytest.raises(DatabaseCorruptError, match="not a Lantern database"):
-        await backend.open()
-    assert backend.path.read_bytes() == before
-
-
-async def test_a_damaged_database_fails_its_check_at_open(backend: Backend) -> None:
-    """A file failing the integrity check is refused at open, not used silently."""
-    await backend.make_corrupt()
-    with pytest.raises(DatabaseCorruptError, match=r"integrity check|damaged"):
-        await backend.open()
+    assert SECRET not in str(caught.value)
 
 
 async def test_a_newer_schema_is_refused(backend: Backend) -> None:
@@ -102,11 +80,38 @@ async def test_a_bug_in_a_statement_is_still_a_storage_error(store: Storage) -> 
     feed = await store.add_feed("https://example.org/feed", T0, pinned=True)
     with pytest.raises(StorageError) as caught:
         await store.record_success(feed.id, ok(art(1), art(2, title=None)))
-    assert not isinstance(caught.value, sqlite3.Error)
+    assert not isinstance(caught.value, sqlite3.Error | asyncpg.PostgresError)
     assert await store.count_articles() == 0
 
 
-# -- SQLite only: file permissions and `lantern db migrate` ----------------------------
+# -- SQLite only: files, permissions and `lantern db migrate` ----------------------------
+
+
+async def test_sqlite_a_folder_is_not_a_database(tmp_path: Path) -> None:
+    """DATABASE_PATH naming a folder says so and suggests a file inside it."""
+    backend = SqliteBackend(tmp_path)
+    backend.make_folder()
+    with pytest.raises(DatabaseUnavailableError, match="is a folder") as caught:
+        await backend.open()
+    assert str(backend.path) in str(caught.value)
+
+
+async def test_sqlite_a_file_that_is_not_a_database_is_corrupt(tmp_path: Path) -> None:
+    """Someone's notes at DATABASE_PATH: DatabaseCorruptError, file untouched."""
+    backend = SqliteBackend(tmp_path)
+    backend.make_not_a_database()
+    before = backend.path.read_bytes()
+    with pytest.raises(DatabaseCorruptError, match="not a Lantern database"):
+        await backend.open()
+    assert backend.path.read_bytes() == before
+
+
+async def test_sqlite_a_damaged_database_fails_its_check_at_open(tmp_path: Path) -> None:
+    """A file failing the integrity check is refused at open, not used silently."""
+    backend = SqliteBackend(tmp_path)
+    await backend.make_corrupt()
+    with pytest.raises(DatabaseCorruptError, match=r"integrity check|damaged"):
+        await backend.open()
 
 
 # Opens the database at argv[1] as whoever runs it; prints what reading and writing did.
