@@ -372,18 +372,23 @@ class GuildQueries(rows.Connections):
         async with self._tx() as db:
             await db.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = $1, thread_id = $2,"
-                " sent_at = $3, attempts = attempts + 1, last_error = NULL WHERE id = $4",
+                " sent_at = $3, last_error = NULL WHERE id = $4",
                 message_id, thread_id, rows.ts(now), delivery_id,
             )
 
     async def mark_delivery_retry(
-        self, delivery_id: int, *, error: str, next_attempt_at: datetime
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        count_attempt: bool = True,
     ) -> int:
         async with self._tx() as db:
             attempts = await db.fetchval(
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = $1,"
-                " next_attempt_at = $2 WHERE id = $3 RETURNING attempts",
-                error, rows.ts(next_attempt_at), delivery_id,
+                "UPDATE deliveries SET attempts = attempts + $1, last_error = $2,"
+                " next_attempt_at = $3 WHERE id = $4 RETURNING attempts",
+                int(count_attempt), error, rows.ts(next_attempt_at), delivery_id,
             )
         return 0 if attempts is None else int(attempts)
 
