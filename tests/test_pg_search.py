@@ -284,6 +284,17 @@ async def test_term_frequencies_and_word_statistics(env: Any) -> None:
     assert stats[3].key is None
     assert stats[4].articles == 0
     assert await store.indexed_count() == 5
+    # After ANALYZE, common lexemes are estimated from pg_stats (a fresh store: the
+    # statistics are cached); the estimate agrees with the count here.
+    async with pool.acquire() as conn:
+        await conn.execute("ANALYZE articles")
+        assert await conn.fetchval(
+            "SELECT 'meet' = ANY(most_common_elems::text::text[]) FROM pg_stats"
+            " WHERE tablename = 'articles' AND attname = 'search_vector'"
+        )
+    fresh = PostgresSearch(pool)
+    assert (await fresh.word_statistics(["meetings"]))[0].articles == 4
+    assert await fresh.term_frequencies([Term("meeting")]) == [4]
 
 
 async def test_related_articles_rule_runs(env: Any) -> None:
