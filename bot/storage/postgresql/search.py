@@ -374,17 +374,18 @@ class PostgresSearch:
         return SearchResults(tuple(hits), newest_only=floor is not None)
 
     def _score(self, p: _Params, weights: _RankParts | None, vector: str) -> str:
-        """The score expression: 0.0 by date; else, over the required terms'
-        alternatives that `vector` matches, their ts_rank_cd times their idf, summed
-        (like bm25 over an OR of phrases: each matching phrase adds its weight)."""
+        """The score expression: 0.0 by date; else each required alternative's
+        ts_rank_cd times its idf, summed (like bm25 over an OR of phrases: each
+        matching phrase adds its weight; ts_rank_cd is 0 for a phrase whose words
+        are not in a row). Spelled out, not a subquery over arrays: each call
+        detoasts the vector, so the fewer per row the better."""
         if weights is None:
             return "0.0::float8"
-        queries, idf = p.add(weights[0]), p.add(weights[1])
-        return (
-            f"(SELECT coalesce(sum(u.w * ts_rank_cd({_WEIGHTS}, {vector}, u.q, {_NORM})), 0)"
-            f" FROM unnest({queries}::text[]::tsquery[], {idf}::float8[]) AS u(q, w)"
-            f" WHERE {vector} @@ u.q)"
-        )
+        parts = [
+            f"{p.add(w)}::float8 * ts_rank_cd({_WEIGHTS}, {vector}, {p.add(q)}::tsquery, {_NORM})"
+            for q, w in zip(*weights, strict=True)
+        ]
+        return "(" + " + ".join(parts or ["0.0::float8"]) + ")"
 
     async def _search_articles(
         self,
