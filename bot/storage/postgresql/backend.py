@@ -16,19 +16,18 @@ pipelines a poll's rows in one round trip.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 
 from bot.feeds import rules as feed_rules
 from bot.models import Article, Comment, Feed, FeedStatus, ParsedArticle, ParsedComment
-from bot.storage.errors import SchemaTooNewError, SchemaTooOldError, StorageError
+from bot.storage.errors import SchemaTooNewError, SchemaTooOldError
 from bot.storage.postgresql import migrations, rows
 from bot.storage.postgresql.edge import (
     BUSY_TIMEOUT_SECONDS,
@@ -39,6 +38,7 @@ from bot.storage.postgresql.edge import (
     wrap_public_methods,
 )
 from bot.storage.postgresql.guilds import GuildQueries
+from bot.storage.postgresql.search import PostgresSearch
 from bot.storage.protocol import (
     FailureOutcome,
     FeedMeta,
@@ -63,33 +63,6 @@ _LIVE_SUBSCRIPTIONS = (
 )
 
 
-class _Search(Protocol):
-    """What bot/storage/postgresql/search.py's PostgresSearch(pool) provides: the
-    SearchStore methods. Driver errors it raises are translated here (edge.py)."""
-
-    async def search(self, plan: SearchPlan) -> SearchResults: ...
-    async def count(self, plan: SearchPlan, cap: int = 1000) -> int: ...
-    async def term_frequencies(self, terms: Sequence[Term]) -> list[int | None]: ...
-    async def word_statistics(self, words: Sequence[str]) -> list[WordStatistics]: ...
-    async def indexed_count(self) -> int: ...
-    async def autocomplete_titles(
-        self, prefix_text: str, guild_id: int | None, limit: int = 25
-    ) -> list[TitleMatch]: ...
-    async def find_article_by_url(self, url: str, guild_id: int | None) -> Article | None: ...
-
-
-def _search_for(pool: asyncpg.Pool) -> _Search | None:
-    """The search part (search.py, written apart), or None while it is missing."""
-    try:
-        module = importlib.import_module("bot.storage.postgresql.search")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.storage.postgresql.search":
-            raise
-        return None
-    searcher: _Search = module.PostgresSearch(pool)
-    return searcher
-
-
 async def _connect(url: str, busy_timeout: float) -> asyncpg.Pool:
     # lock_timeout is PostgreSQL's busy timeout: how long one statement waits
     # for another transaction's lock before the edge runs the method again.
@@ -112,7 +85,7 @@ class PostgresStorage(GuildQueries):
 
     def __init__(self, pool: asyncpg.Pool, *, url: str, read_only: bool = False) -> None:
         super().__init__(pool, url=url, read_only=read_only)
-        self._searcher = _search_for(pool)
+        self._searcher = PostgresSearch(pool)
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------
@@ -512,36 +485,28 @@ class PostgresStorage(GuildQueries):
 
     # -- search: bot/storage/postgresql/search.py ------------------------------------
 
-    def _search(self) -> _Search:
-        if self._searcher is None:
-            raise StorageError(
-                "Search is not available on PostgreSQL in this build of Lantern"
-                " (bot/storage/postgresql/search.py is missing)."
-            )
-        return self._searcher
-
     async def search(self, plan: SearchPlan) -> SearchResults:
-        return await self._search().search(plan)
+        return await self._searcher.search(plan)
 
     async def count(self, plan: SearchPlan, cap: int = 1000) -> int:
-        return await self._search().count(plan, cap)
+        return await self._searcher.count(plan, cap)
 
     async def term_frequencies(self, terms: Sequence[Term]) -> list[int | None]:
-        return await self._search().term_frequencies(terms)
+        return await self._searcher.term_frequencies(terms)
 
     async def word_statistics(self, words: Sequence[str]) -> list[WordStatistics]:
-        return await self._search().word_statistics(words)
+        return await self._searcher.word_statistics(words)
 
     async def indexed_count(self) -> int:
-        return await self._search().indexed_count()
+        return await self._searcher.indexed_count()
 
     async def autocomplete_titles(
         self, prefix_text: str, guild_id: int | None, limit: int = 25
     ) -> list[TitleMatch]:
-        return await self._search().autocomplete_titles(prefix_text, guild_id, limit)
+        return await self._searcher.autocomplete_titles(prefix_text, guild_id, limit)
 
     async def find_article_by_url(self, url: str, guild_id: int | None) -> Article | None:
-        return await self._search().find_article_by_url(url, guild_id)
+        return await self._searcher.find_article_by_url(url, guild_id)
 
 
 def _as_connect_error(exc: Exception) -> BaseException:
