@@ -28,6 +28,11 @@ becomes a lower bound on the article id, as in SQLite: ids grow as articles
 arrive. Document frequencies come from the planner's statistics for common
 lexemes (pg_stats, refreshed by ANALYZE) and a capped count otherwise, cached
 for minutes: they only steer ranking and the core's choice of words.
+Measured (30k synthetic articles, 2 busy cores): selective queries 6-18 ms per
+core search; queries whose words are in thousands of articles spend ~0.1 ms per
+ranked match (ts_rank_cd detoasts each vector), so up to RANK_BUDGET matches
+costs hundreds of ms: the 1M-article target needs a smaller budget on this
+backend or a cheaper first ranking pass.
 
 Errors: asyncpg errors leave as InvalidSearchQueryError (a query PostgreSQL
 could not read) or StorageError; only the error's type is logged, never the
