@@ -1,23 +1,22 @@
 """PostgresSearch (bot/storage/postgresql/search.py) through the SearchStore protocol,
-on a throwaway PostgreSQL 15 (tests/pg_search_fixture.py; its base tables are a
-stand-in until the PostgreSQL migrations land)."""
+on a migrated database of the session's throwaway PostgreSQL 15 (tests/pgserver.py)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from bot import search as S
 from bot.errors import InvalidSearchQueryError
-from bot.search import query as S
 from bot.storage.errors import StorageError
 from bot.storage.postgresql.search import PostgresSearch
 from bot.storage.search_plan import SearchFilters, SearchPlan, Term
-from tests.pg_search_rows import add_article, add_comment, add_feed
-
-pytest_plugins = ["tests.pg_search_fixture"]  # pg_server (one per session) and pg_pool
+from tests.pg_search_rows import add_article, add_comment, add_feed, fresh_pool
+from tests.pgserver import PgServer
 
 G1, G2 = 101, 202
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -34,6 +33,13 @@ def plan(*words: str, **kw: Any) -> SearchPlan:
 
 async def ids(store: PostgresSearch, p: SearchPlan) -> list[int]:
     return [h.article.id for h in (await store.search(p)).hits]
+
+
+@pytest.fixture
+async def pg_pool(pg_server: PgServer) -> AsyncIterator[Any]:
+    """An asyncpg pool on a fresh, migrated database."""
+    async with fresh_pool(pg_server) as pool:
+        yield pool
 
 
 @pytest.fixture

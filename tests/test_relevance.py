@@ -5,7 +5,7 @@ nDCG@5 uses graded gains (2 = about the topic, 1 = mentions it); recall@10 is
 the share of judged-relevant articles found in the top 10, out of at most 10
 (a query with 25 relevant articles can reach 1.0). The floors sit just below
 what was measured when the set was made: a drop means ranking got worse.
-Runs on SQLite and on PostgreSQL (a throwaway server, tests/pg_search_fixture.py)."""
+Runs on SQLite and on PostgreSQL (a throwaway server, tests/pgserver.py)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,10 @@ import pytest
 
 from bot import search as S
 from bot.models import ParsedArticle
-from bot.storage import SuccessOutcome
-from bot.storage.postgresql.search import PostgresSearch
+from bot.storage import Storage, SuccessOutcome
+from bot.storage.postgresql import PostgresStorage
 from bot.storage.protocol import SearchStore
 from bot.storage.sqlite import SqliteStorage
-from tests.pg_search_rows import add_feed, fresh_pool
-
-pytest_plugins = ["tests.pg_search_fixture"]  # pg_server: a throwaway PostgreSQL 15
 
 DATA = Path(__file__).parent / "data" / "relevance"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -83,32 +80,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore
     """The judged corpus in one guild's scope, on each backend; yields the store
     and a map from its article ids to corpus ids."""
     corpus, _ = _load()
+    st: Storage
+    url = None
     if request.param == "postgresql":
-        async with fresh_pool(request.getfixturevalue("pg_server").dsn) as pool:
-            feed_id = await add_feed(pool, "https://example.org/feed", GUILD)
-            async with pool.acquire() as conn:
-                await conn.executemany(
-                    "INSERT INTO articles (id, feed_id, key, link, title, summary, content, author,"
-                    " published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    [
-                        (
-                            int(a["id"]),
-                            feed_id,
-                            str(a["id"]),
-                            f"https://example.org/{a['id']}",
-                            str(a["title"]),
-                            str(a["summary"]),
-                            str(a["content"]),
-                            str(a["author"]),
-                            datetime.fromisoformat(str(a["published"])),
-                        )
-                        for a in corpus
-                    ],
-                )
-                await conn.execute("ANALYZE articles")
-            yield PostgresSearch(pool), {int(a["id"]): int(a["id"]) for a in corpus}
-        return
-    st = await SqliteStorage.open(tmp_path / "rel.db")
+        server = request.getfixturevalue("pg_server")
+        url = await server.fresh_database()
+        st = await PostgresStorage.open(url)
+    else:
+        st = await SqliteStorage.open(tmp_path / "rel.db")
     feed = await st.add_feed("https://example.org/feed", NOW)
     articles = tuple(
         ParsedArticle(
@@ -147,6 +126,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore
     }
     yield st, by_key
     await st.close()
+    if url is not None:
+        await server.drop(url)
 
 
 async def test_relevance(store: tuple[SearchStore, dict[int, int]]) -> None:

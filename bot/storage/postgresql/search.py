@@ -1,9 +1,9 @@
 """Full-text search over PostgreSQL: the SearchStore half of the PostgreSQL backend.
 
-Assumes the base tables mirror the SQLite schema's names (articles, comments,
-guild_feeds) with BIGINT ids and timestamptz times, plus search_schema.py's
-DDL (`search_vector` columns, the `lantern` text search configurations).
-`articles.categories` may be JSON text or a text[]; `has_date` boolean or int.
+Reads the backend's tables (migrations.py: articles, comments, guild_feeds;
+BIGINT ids, times as integer Unix seconds, converted by rows.py) plus
+search_schema.py's DDL (`search_vector` columns, the `lantern` text search
+configurations).
 
 A `SearchPlan` is rendered in two steps. PostgreSQL first turns every
 alternative into a tsquery (`phraseto_tsquery`: its words in a row, folded and
@@ -42,7 +42,6 @@ query (privacy).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import re
@@ -50,14 +49,14 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
 from bot.errors import InvalidSearchQueryError
-from bot.models import Article, Comment
+from bot.models import Article
 from bot.storage.errors import StorageError
+from bot.storage.postgresql import rows
 from bot.storage.postgresql.search_schema import CONFIG, TITLE_CHARS, WORDS_CONFIG
 from bot.storage.protocol import CommentHit, SearchHit, SearchResults, TitleMatch
 from bot.storage.search_plan import SearchPlan, Term, WordStatistics
@@ -205,58 +204,6 @@ def _regroup(
 # -- rows --------------------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _opt_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
-def _categories(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(str(c) for c in json.loads(value))
-    return tuple(str(c) for c in value)
-
-
-def _article(r: Any) -> Article:
-    return Article(
-        id=int(r["id"]),
-        feed_id=int(r["feed_id"]),
-        key=r["key"],
-        link=r["link"],
-        title=r["title"],
-        summary=r["summary"],
-        content=r["content"],
-        author=r["author"],
-        published_at=_utc(r["published_at"]),
-        updated_at=_opt_utc(r["updated_at"]),
-        has_date=bool(r["has_date"]),
-        image_url=r["image_url"],
-        categories=_categories(r["categories"]),
-        comments_url=r["comments_url"],
-        comments_feed_url=r["comments_feed_url"],
-        comment_count=r["comment_count"],
-        content_hash=r["content_hash"],
-        first_seen_at=_utc(r["first_seen_at"]),
-        revision=int(r["revision"]),
-    )
-
-
-def _comment(r: Any) -> Comment:
-    return Comment(
-        id=int(r["id"]),
-        article_id=int(r["article_id"]),
-        key=r["key"],
-        author=r["author"],
-        published_at=_opt_utc(r["published_at"]),
-        text=r["text"],
-        link=r["link"],
-    )
-
-
 class _Params:
     """Numbered query parameters ($1, $2, ...) collected while SQL is built."""
 
@@ -287,9 +234,9 @@ def _filters(p: _Params, plan: SearchPlan, floor: int | None, id_column: str = "
     if floor is not None:
         clauses.append(f"{id_column} >= {p.add(floor)}")
     if f.after is not None:
-        clauses.append(f"a.published_at >= {p.add(f.after)}")
+        clauses.append(f"a.published_at >= {p.add(rows.ts(f.after))}")
     if f.before is not None:
-        clauses.append(f"a.published_at < {p.add(f.before)}")
+        clauses.append(f"a.published_at < {p.add(rows.ts(f.before))}")
     if f.author:
         pattern = "%" + _like_escape(_clean(f.author)) + "%"
         clauses.append(f"a.author ILIKE {p.add(pattern)} ESCAPE '\\'")
@@ -419,7 +366,7 @@ class PostgresSearch:
             " ORDER BY page.score DESC, page.published_at DESC, page.id DESC"
         )
         found = await conn.fetch(sql, *p.values)
-        return [SearchHit(_article(r), r["snip"] or "", float(r["score"])) for r in found]
+        return [SearchHit(rows.to_article(r), r["snip"] or "", float(r["score"])) for r in found]
 
     async def _search_with_comments(
         self,
@@ -479,11 +426,11 @@ class PostgresSearch:
             rendered.match,
         ):
             by_article.setdefault(int(r["article_id"]), []).append(
-                CommentHit(_comment(r), r["snip"] or "")
+                CommentHit(rows.to_comment(r), r["snip"] or "")
             )
         return [
             SearchHit(
-                _article(r),
+                rows.to_article(r),
                 r["snip"] or "",
                 float(r["score"]),
                 comments=tuple(by_article.get(int(r["id"]), ())),
@@ -719,7 +666,8 @@ class PostgresSearch:
             found = await conn.fetch(sql, *p.values)
         picked = sorted(found, key=lambda r: (r["published_at"], r["id"]), reverse=True)[:limit]
         return [
-            TitleMatch(int(r["id"]), str(r["title"]), _utc(r["published_at"])) for r in picked
+            TitleMatch(int(r["id"]), str(r["title"]), rows.req_dt(r["published_at"]))
+            for r in picked
         ]
 
     async def find_article_by_url(self, url: str, guild_id: int | None) -> Article | None:
@@ -746,5 +694,5 @@ class PostgresSearch:
                 f" ORDER BY a.link = {p.add(url)} DESC, a.published_at DESC, a.id DESC LIMIT 1",
                 *p.values,
             )
-        return None if row is None else _article(row)
+        return None if row is None else rows.to_article(row)
 
