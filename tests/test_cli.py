@@ -33,7 +33,9 @@ class Cli:
             **{
                 k: v
                 for k, v in os.environ.items()
-                if not k.startswith(("DISCORD_", "FEED_")) and k != "LOG_LEVEL"
+                # A developer's own DATABASE_URL must not point these tests at PostgreSQL.
+                if not k.startswith(("DISCORD_", "FEED_"))
+                and k not in ("LOG_LEVEL", "DATABASE_URL")
             },
             "DATABASE_PATH": str(tmp_path / "data" / "lantern.db"),
             "FEED_ALLOW_PRIVATE_NETWORKS": "true",
