@@ -27,6 +27,7 @@ import asyncpg
 
 from bot.feeds import rules as feed_rules
 from bot.models import Article, Comment, Feed, FeedStatus, ParsedArticle, ParsedComment
+from bot.storage import records
 from bot.storage.errors import SchemaTooNewError, SchemaTooOldError
 from bot.storage.postgresql import migrations, rows
 from bot.storage.postgresql.edge import (
@@ -153,21 +154,21 @@ class PostgresStorage(GuildQueries):
                 "INSERT INTO feeds (url, pinned, next_poll_at, created_at) VALUES ($1, $2, $3, $3)"
                 " ON CONFLICT (url) DO UPDATE SET pinned = feeds.pinned OR excluded.pinned"
                 " RETURNING *",
-                url, pinned, rows.ts(now),
+                url, pinned, records.ts(now),
             )
         assert row is not None
-        return rows.to_feed(row)
+        return records.to_feed(row)
 
     async def get_feed(self, feed_id: int) -> Feed | None:
         row = await self._one("SELECT * FROM feeds WHERE id = $1", feed_id)
-        return None if row is None else rows.to_feed(row)
+        return None if row is None else records.to_feed(row)
 
     async def feed_by_url(self, url: str) -> Feed | None:
         row = await self._one("SELECT * FROM feeds WHERE url = $1", url)
-        return None if row is None else rows.to_feed(row)
+        return None if row is None else records.to_feed(row)
 
     async def list_feeds(self) -> list[Feed]:
-        return [rows.to_feed(r) for r in await self._all("SELECT * FROM feeds ORDER BY id")]
+        return [records.to_feed(r) for r in await self._all("SELECT * FROM feeds ORDER BY id")]
 
     async def feed_article_counts(self) -> dict[int, int]:
         found = await self._all("SELECT feed_id, count(*) FROM articles GROUP BY feed_id")
@@ -193,9 +194,9 @@ class PostgresStorage(GuildQueries):
                 f"SELECT f.*, {_LIVE_SUBSCRIPTIONS} AS live FROM feeds f"
                 " WHERE f.status != 'gone' AND ($1 OR f.next_poll_at <= $2)"
                 " ORDER BY f.next_poll_at, f.id",
-                all_, rows.ts(now),
+                all_, records.ts(now),
             ):
-                feed = rows.to_feed(r)
+                feed = records.to_feed(r)
                 if feed_rules.feed_is_due(
                     feed.status,
                     feed.next_poll_at,
@@ -222,7 +223,7 @@ class PostgresStorage(GuildQueries):
                     live_subscriptions=r["live"],
                 )
                 if wanted and r["id"] not in skip:
-                    return rows.req_dt(r["next_poll_at"])
+                    return records.req_dt(r["next_poll_at"])
         return None
 
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
@@ -262,7 +263,7 @@ class PostgresStorage(GuildQueries):
         known = {r[0] for r in found}
         arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
         when = {  # the first of duplicate keys is the one stored
-            a.key: rows.ts(a.published) or rows.ts(a.updated) or rows.ts(now)
+            a.key: records.ts(a.published) or records.ts(a.updated) or records.ts(now)
             for a in reversed(articles)
         }
         fresh = [k for k in arrival if k not in known]
@@ -284,7 +285,7 @@ class PostgresStorage(GuildQueries):
     ) -> IngestResult | None:
         """One write transaction of a poll; `final` also stores the caching info.
         None when the feed does not exist."""
-        now = rows.ts(outcome.now)
+        now = records.ts(outcome.now)
         new_ids: list[int] = []
         updated_ids: list[int] = []
         unchanged = 0
@@ -307,7 +308,7 @@ class PostgresStorage(GuildQueries):
                     r["key"]: feed_rules.StoredVersion(
                         id=r["id"],
                         content_hash=r["content_hash"],
-                        updated_at=rows.dt(r["updated_at"]),
+                        updated_at=records.dt(r["updated_at"]),
                         hash_changes=r["hash_changes"],
                         comment_count=r["comment_count"],
                     )
@@ -350,7 +351,7 @@ class PostgresStorage(GuildQueries):
             )
             if row is None:
                 return None
-            first_error_at = rows.dt(row["first_error_at"]) or outcome.now
+            first_error_at = records.dt(row["first_error_at"]) or outcome.now
             status = feed_rules.status_after_failure(
                 FeedStatus(row["status"]),
                 first_error_at=first_error_at,
@@ -362,25 +363,25 @@ class PostgresStorage(GuildQueries):
                 "UPDATE feeds SET error_count = error_count + 1, last_error = $1,"
                 " first_error_at = $2, next_poll_at = $3, status = $4 WHERE id = $5 RETURNING *",
                 outcome.error,
-                rows.ts(first_error_at),
-                rows.ts(outcome.next_poll_at),
+                records.ts(first_error_at),
+                records.ts(outcome.next_poll_at),
                 status.value,
                 feed_id,
             )
-        return None if updated is None else rows.to_feed(updated)
+        return None if updated is None else records.to_feed(updated)
 
     # -- articles ------------------------------------------------------------------
 
     async def get_article(self, article_id: int) -> Article | None:
         row = await self._one("SELECT * FROM articles WHERE id = $1", article_id)
-        return None if row is None else rows.to_article(row)
+        return None if row is None else records.to_article(row)
 
     async def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
         wanted = rows.ids(list(article_ids))
         if not wanted:
             return []
         found = await self._all("SELECT * FROM articles WHERE id = ANY($1::bigint[])", wanted)
-        out = {r["id"]: rows.to_article(r) for r in found}
+        out = {r["id"]: records.to_article(r) for r in found}
         return [out[i] for i in wanted if i in out]
 
     async def latest_articles(
@@ -392,7 +393,7 @@ class PostgresStorage(GuildQueries):
             f" LIMIT ${len(params) + 1}",
             *params, limit,
         )
-        return [rows.to_article(r) for r in found]
+        return [records.to_article(r) for r in found]
 
     async def count_articles(self) -> int:
         return int(await self._val("SELECT count(*) FROM articles"))
@@ -407,9 +408,9 @@ class PostgresStorage(GuildQueries):
             " WHERE a.comments_feed_url IS NOT NULL AND a.comments_next_poll_at <= $1"
             " AND a.published_at >= $2 AND f.status != 'gone'"
             " ORDER BY a.comments_next_poll_at, a.id LIMIT $3",
-            rows.ts(now), rows.ts(published_since), limit,
+            records.ts(now), records.ts(published_since), limit,
         )
-        return [rows.to_article(r) for r in found]
+        return [records.to_article(r) for r in found]
 
     async def comments_cache(self, article_id: int) -> tuple[str | None, str | None]:
         row = await self._one(
@@ -442,7 +443,7 @@ class PostgresStorage(GuildQueries):
                         " content_hash = excluded.content_hash"
                         " WHERE comments.content_hash != excluded.content_hash",
                         [
-                            (article_id, c.key, c.author, rows.ts(c.published), c.text, c.link,
+                            (article_id, c.key, c.author, records.ts(c.published), c.text, c.link,
                              c.content_hash)
                             for c in comments
                         ],
@@ -456,7 +457,7 @@ class PostgresStorage(GuildQueries):
                 )
             await db.execute(
                 "UPDATE articles SET comments_next_poll_at = $1 WHERE id = $2",
-                rows.ts(next_poll_at), article_id,
+                records.ts(next_poll_at), article_id,
             )
         return new
 
@@ -466,7 +467,7 @@ class PostgresStorage(GuildQueries):
             " ORDER BY published_at DESC NULLS LAST, id DESC LIMIT $2",
             article_id, limit,
         )
-        return [rows.to_comment(r) for r in found]
+        return [records.to_comment(r) for r in found]
 
     async def count_comments(self, article_id: int) -> int:
         return int(
@@ -566,8 +567,8 @@ async def _store_feed_success(db: Any, feed_id: int, outcome: SuccessOutcome) ->
         meta.site_url,
         meta.icon_url,
         FeedStatus.ACTIVE.value,
-        rows.ts(outcome.now),
-        rows.ts(outcome.next_poll_at),
+        records.ts(outcome.now),
+        records.ts(outcome.next_poll_at),
         feed_id,
     )
     if outcome.new_url:
@@ -654,8 +655,8 @@ async def _insert_articles(
                 a.summary,
                 a.content,
                 a.author,
-                rows.ts(a.published) or rows.ts(a.updated) or now,
-                rows.ts(a.updated),
+                records.ts(a.published) or records.ts(a.updated) or now,
+                records.ts(a.updated),
                 a.published is not None or a.updated is not None,
                 a.image_url,
                 json.dumps(list(a.categories)),
@@ -685,7 +686,7 @@ def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
         a.summary,
         a.content,
         a.author,
-        rows.ts(a.updated),
+        records.ts(a.updated),
         a.image_url,
         json.dumps(list(a.categories)),
         a.comments_url,
@@ -693,7 +694,7 @@ def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
         a.comment_count,
         a.content_hash,
         0 if w.real_update else 1,
-        rows.ts(a.published),
+        records.ts(a.published),
         w.stored_id,
     )
 

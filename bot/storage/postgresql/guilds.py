@@ -13,6 +13,7 @@ from typing import Any, Literal
 from bot.errors import DuplicateSubscriptionError, NotFoundError
 from bot.models import Delivery, DeliveryStatus, Feed, GuildSettings, PostStyle, Subscription
 from bot.posting import rules as posting_rules
+from bot.storage import records
 from bot.storage.postgresql import rows
 from bot.storage.protocol import KEEP, Discussion, Keep, LinkMention
 
@@ -29,8 +30,8 @@ def _discussion(r: rows.Row) -> Discussion:
         channel_id=r["channel_id"],
         thread_id=r["thread_id"],
         message_count=r["message_count"],
-        last_activity_at=rows.dt(r["last_activity_at"]),
-        created_at=rows.req_dt(r["created_at"]),
+        last_activity_at=records.dt(r["last_activity_at"]),
+        created_at=records.req_dt(r["created_at"]),
     )
 
 
@@ -55,7 +56,7 @@ class GuildQueries(rows.Connections):
                 "INSERT INTO subscriptions (guild_id, channel_id, feed_id, name, backlog,"
                 " added_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)"
                 " ON CONFLICT (channel_id, feed_id) DO NOTHING RETURNING *",
-                guild_id, channel_id, feed_id, name, backlog, added_by, rows.ts(now),
+                guild_id, channel_id, feed_id, name, backlog, added_by, records.ts(now),
             )
             if row is None:
                 raise DuplicateSubscriptionError("That channel already receives this feed.")
@@ -70,36 +71,36 @@ class GuildQueries(rows.Connections):
                 guild_id,
             )
             if backlog > 0:
-                ts = rows.ts(now)
+                ts = records.ts(now)
                 await db.execute(
                     "INSERT INTO deliveries (subscription_id, article_id, next_attempt_at,"
                     " created_at) SELECT $1, id, $2, $2 FROM articles WHERE feed_id = $3"
                     " ORDER BY published_at DESC, id DESC LIMIT $4 ON CONFLICT DO NOTHING",
                     row["id"], ts, feed_id, backlog,
                 )
-        return rows.to_subscription(row)
+        return records.to_subscription(row)
 
     async def get_subscription(self, subscription_id: int) -> Subscription | None:
         row = await self._one("SELECT * FROM subscriptions WHERE id = $1", subscription_id)
-        return None if row is None else rows.to_subscription(row)
+        return None if row is None else records.to_subscription(row)
 
     async def guild_subscriptions(self, guild_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE guild_id = $1 ORDER BY id", guild_id
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE feed_id = $1 ORDER BY id", feed_id
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def channel_subscriptions(self, channel_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE channel_id = $1 ORDER BY id", channel_id
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def subscribed_guilds(self) -> set[int]:
         found = await self._all(
@@ -153,7 +154,7 @@ class GuildQueries(rows.Connections):
             row = await db.fetchrow("SELECT * FROM subscriptions WHERE id = $1", subscription_id)
         if row is None:
             raise NotFoundError("That subscription no longer exists.")
-        return rows.to_subscription(row)
+        return records.to_subscription(row)
 
     async def remove_subscription(self, subscription_id: int) -> None:
         async with self._tx() as db:
@@ -166,7 +167,7 @@ class GuildQueries(rows.Connections):
                 "UPDATE subscriptions SET paused = true, paused_at = $1, pause_reason = $2,"
                 " paused_after = (SELECT coalesce(max(id), 0) FROM articles)"
                 " WHERE id = $3 AND NOT paused",
-                rows.ts(now), reason, subscription_id,
+                records.ts(now), reason, subscription_id,
             )
         # What was waiting stays in the outbox, for `resume` to decide.
         return rows.affected(status) > 0
@@ -191,7 +192,7 @@ class GuildQueries(rows.Connections):
             )
             waiting = [r[0] for r in found]
             keep, drop = posting_rules.split_backlog(waiting, row["backlog"])
-            ts = rows.ts(now)
+            ts = records.ts(now)
             await db.executemany(
                 "INSERT INTO deliveries (subscription_id, article_id, next_attempt_at, created_at)"
                 " VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id, article_id) DO NOTHING",
@@ -212,7 +213,7 @@ class GuildQueries(rows.Connections):
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         row = await self._one("SELECT * FROM guild_settings WHERE guild_id = $1", guild_id)
-        return GuildSettings(guild_id) if row is None else rows.to_guild_settings(row)
+        return GuildSettings(guild_id) if row is None else records.to_guild_settings(row)
 
     async def update_guild_settings(
         self,
@@ -249,14 +250,14 @@ class GuildQueries(rows.Connections):
                 guild_id, *changes.values(),
             )
         assert row is not None
-        return rows.to_guild_settings(row)
+        return records.to_guild_settings(row)
 
     async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None:
         async with self._tx() as db:
             await db.execute(
                 "INSERT INTO guild_settings (guild_id, removed_at) VALUES ($1, $2)"
                 " ON CONFLICT (guild_id) DO UPDATE SET removed_at = excluded.removed_at",
-                guild_id, rows.ts(now),
+                guild_id, records.ts(now),
             )
 
     async def purge_removed_guilds(self, removed_before: datetime) -> int:
@@ -264,7 +265,7 @@ class GuildQueries(rows.Connections):
             status = await db.execute(
                 "DELETE FROM subscriptions WHERE guild_id IN (SELECT guild_id FROM guild_settings"
                 " WHERE removed_at IS NOT NULL AND removed_at < $1)",
-                rows.ts(removed_before),
+                records.ts(removed_before),
             )
         return rows.affected(status)
 
@@ -281,7 +282,7 @@ class GuildQueries(rows.Connections):
             ' WHERE g.guild_id = $1 ORDER BY lower(coalesce(f.title, f.url)) COLLATE "C", f.id',
             guild_id,
         )
-        return [rows.to_feed(r) for r in found]
+        return [records.to_feed(r) for r in found]
 
     async def add_guild_feed(self, guild_id: int, feed_id: int) -> None:
         async with self._tx() as db:
@@ -296,7 +297,7 @@ class GuildQueries(rows.Connections):
             status = await db.execute(
                 "INSERT INTO notices (guild_id, key, created_at) VALUES ($1, $2, $3)"
                 " ON CONFLICT DO NOTHING",
-                guild_id, key, rows.ts(now),
+                guild_id, key, records.ts(now),
             )
         return rows.affected(status) > 0
 
@@ -322,20 +323,20 @@ class GuildQueries(rows.Connections):
             " AND s.channel_id IN (SELECT s3.channel_id FROM deliveries d3"
             "   JOIN subscriptions s3 ON s3.id = d3.subscription_id"
             "   WHERE d3.status = 'pending' AND d3.next_attempt_at <= $1)",
-            rows.ts(now),
+            records.ts(now),
         )
         by_id = {r["id"]: r for r in found}
         pending = [
             posting_rules.Pending(
                 delivery_id=r["id"],
                 channel_id=r["channel_id"],
-                published_at=rows.req_dt(r["article_published_at"]),
+                published_at=records.req_dt(r["article_published_at"]),
                 article_id=r["article_id"],
-                next_attempt_at=rows.req_dt(r["next_attempt_at"]),
+                next_attempt_at=records.req_dt(r["next_attempt_at"]),
             )
             for r in found
         ]
-        return [rows.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
+        return [records.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
 
     async def next_delivery_time(self) -> datetime | None:
         value = await self._val(
@@ -343,17 +344,17 @@ class GuildQueries(rows.Connections):
             " JOIN subscriptions s ON s.id = d.subscription_id"
             " WHERE d.status = 'pending' AND NOT s.paused"
         )
-        return None if value is None else rows.req_dt(value)
+        return None if value is None else records.req_dt(value)
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = await self._one(f"{_DELIVERY_SELECT} WHERE d.id = $1", delivery_id)
-        return None if row is None else rows.to_delivery(row)
+        return None if row is None else records.to_delivery(row)
 
     async def deliveries_for_article(self, article_id: int) -> list[Delivery]:
         found = await self._all(
             f"{_DELIVERY_SELECT} WHERE d.article_id = $1 ORDER BY d.id", article_id
         )
-        return [rows.to_delivery(r) for r in found]
+        return [records.to_delivery(r) for r in found]
 
     async def sent_in_guild(self, guild_id: int, article_ids: Sequence[int]) -> dict[int, Delivery]:
         """Where each article was posted in a guild (the first post)."""
@@ -364,7 +365,7 @@ class GuildQueries(rows.Connections):
             " AND d.article_id = ANY($2::bigint[]) ORDER BY d.sent_at DESC, d.id DESC",
             guild_id, rows.ids(article_ids),
         )
-        return {r["article_id"]: rows.to_delivery(r) for r in found}
+        return {r["article_id"]: records.to_delivery(r) for r in found}
 
     async def mark_delivery_sent(
         self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
@@ -373,7 +374,7 @@ class GuildQueries(rows.Connections):
             await db.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = $1, thread_id = $2,"
                 " sent_at = $3, last_error = NULL WHERE id = $4",
-                message_id, thread_id, rows.ts(now), delivery_id,
+                message_id, thread_id, records.ts(now), delivery_id,
             )
 
     async def mark_delivery_retry(
@@ -388,7 +389,7 @@ class GuildQueries(rows.Connections):
             attempts = await db.fetchval(
                 "UPDATE deliveries SET attempts = attempts + $1, last_error = $2,"
                 " next_attempt_at = $3 WHERE id = $4 RETURNING attempts",
-                int(count_attempt), error, rows.ts(next_attempt_at), delivery_id,
+                int(count_attempt), error, records.ts(next_attempt_at), delivery_id,
             )
         return 0 if attempts is None else int(attempts)
 
@@ -415,7 +416,7 @@ class GuildQueries(rows.Connections):
                 " ON CONFLICT (guild_id, article_id) DO UPDATE SET channel_id ="
                 " excluded.channel_id, thread_id = excluded.thread_id, message_count = 0,"
                 " last_activity_at = excluded.last_activity_at",
-                guild_id, article_id, channel_id, thread_id, rows.ts(now),
+                guild_id, article_id, channel_id, thread_id, records.ts(now),
             )
 
     async def discussion(self, guild_id: int, article_id: int) -> Discussion | None:
@@ -449,7 +450,7 @@ class GuildQueries(rows.Connections):
                 "UPDATE discussions SET message_count = coalesce($1::integer, message_count)"
                 " + $2, last_activity_at = coalesce($3::bigint, last_activity_at)"
                 " WHERE thread_id = $4",
-                message_count, new_messages, rows.ts(last_activity_at), thread_id,
+                message_count, new_messages, records.ts(last_activity_at), thread_id,
             )
 
     async def discussion_message_count(self, thread_id: int) -> int | None:
@@ -471,7 +472,7 @@ class GuildQueries(rows.Connections):
             await db.execute(
                 "INSERT INTO link_mentions (guild_id, article_id, channel_id, message_id,"
                 " created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                guild_id, article_id, channel_id, message_id, rows.ts(at),
+                guild_id, article_id, channel_id, message_id, records.ts(at),
             )
 
     async def forget_link_mentions(self, message_ids: Sequence[int]) -> None:
@@ -497,7 +498,7 @@ class GuildQueries(rows.Connections):
                 article_id=int(r["article_id"]),
                 channel_id=int(r["channel_id"]),
                 message_id=int(r["message_id"]),
-                created_at=rows.req_dt(r["created_at"]),
+                created_at=records.req_dt(r["created_at"]),
             )
             for r in found
         ]

@@ -55,8 +55,8 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
 from bot.errors import InvalidSearchQueryError
 from bot.models import Article
+from bot.storage import records
 from bot.storage.errors import StorageError
-from bot.storage.postgresql import rows
 from bot.storage.postgresql.search_schema import CONFIG, TITLE_CHARS, WORDS_CONFIG
 from bot.storage.protocol import CommentHit, SearchHit, SearchResults, TitleMatch
 from bot.storage.search_plan import SearchPlan, Term, WordStatistics
@@ -234,9 +234,9 @@ def _filters(p: _Params, plan: SearchPlan, floor: int | None, id_column: str = "
     if floor is not None:
         clauses.append(f"{id_column} >= {p.add(floor)}")
     if f.after is not None:
-        clauses.append(f"a.published_at >= {p.add(rows.ts(f.after))}")
+        clauses.append(f"a.published_at >= {p.add(records.ts(f.after))}")
     if f.before is not None:
-        clauses.append(f"a.published_at < {p.add(rows.ts(f.before))}")
+        clauses.append(f"a.published_at < {p.add(records.ts(f.before))}")
     if f.author:
         pattern = "%" + _like_escape(_clean(f.author)) + "%"
         clauses.append(f"a.author ILIKE {p.add(pattern)} ESCAPE '\\'")
@@ -366,7 +366,7 @@ class PostgresSearch:
             " ORDER BY page.score DESC, page.published_at DESC, page.id DESC"
         )
         found = await conn.fetch(sql, *p.values)
-        return [SearchHit(rows.to_article(r), r["snip"] or "", float(r["score"])) for r in found]
+        return [SearchHit(records.to_article(r), r["snip"] or "", float(r["score"])) for r in found]
 
     async def _search_with_comments(
         self,
@@ -426,11 +426,11 @@ class PostgresSearch:
             rendered.match,
         ):
             by_article.setdefault(int(r["article_id"]), []).append(
-                CommentHit(rows.to_comment(r), r["snip"] or "")
+                CommentHit(records.to_comment(r), r["snip"] or "")
             )
         return [
             SearchHit(
-                rows.to_article(r),
+                records.to_article(r),
                 r["snip"] or "",
                 float(r["score"]),
                 comments=tuple(by_article.get(int(r["id"]), ())),
@@ -666,7 +666,7 @@ class PostgresSearch:
             found = await conn.fetch(sql, *p.values)
         picked = sorted(found, key=lambda r: (r["published_at"], r["id"]), reverse=True)[:limit]
         return [
-            TitleMatch(int(r["id"]), str(r["title"]), rows.req_dt(r["published_at"]))
+            TitleMatch(int(r["id"]), str(r["title"]), records.req_dt(r["published_at"]))
             for r in picked
         ]
 
@@ -694,5 +694,5 @@ class PostgresSearch:
                 f" ORDER BY a.link = {p.add(url)} DESC, a.published_at DESC, a.id DESC LIMIT 1",
                 *p.values,
             )
-        return None if row is None else rows.to_article(row)
+        return None if row is None else records.to_article(row)
 

@@ -33,6 +33,7 @@ from bot.models import (
     ParsedArticle,
     ParsedComment,
 )
+from bot.storage import records
 from bot.storage.protocol import (
     FailureOutcome,
     FeedMeta,
@@ -156,23 +157,23 @@ class SqliteStorage(SearchQueries, GuildQueries):
             await db.execute(
                 "INSERT INTO feeds (url, pinned, next_poll_at, created_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (url) DO UPDATE SET pinned = pinned OR excluded.pinned",
-                (url, int(pinned), rows.ts(now), rows.ts(now)),
+                (url, int(pinned), records.ts(now), records.ts(now)),
             )
             async with db.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
                 row = await cur.fetchone()
         assert row is not None
-        return rows.to_feed(row)
+        return records.to_feed(row)
 
     async def get_feed(self, feed_id: int) -> Feed | None:
         row = await self._one("SELECT * FROM feeds WHERE id = ?", (feed_id,))
-        return None if row is None else rows.to_feed(row)
+        return None if row is None else records.to_feed(row)
 
     async def feed_by_url(self, url: str) -> Feed | None:
         row = await self._one("SELECT * FROM feeds WHERE url = ?", (url,))
-        return None if row is None else rows.to_feed(row)
+        return None if row is None else records.to_feed(row)
 
     async def list_feeds(self) -> list[Feed]:
-        return [rows.to_feed(r) for r in await self._all("SELECT * FROM feeds ORDER BY id")]
+        return [records.to_feed(r) for r in await self._all("SELECT * FROM feeds ORDER BY id")]
 
     async def feed_article_counts(self) -> dict[int, int]:
         found = await self._all("SELECT feed_id, count(*) FROM articles GROUP BY feed_id")
@@ -198,10 +199,10 @@ class SqliteStorage(SearchQueries, GuildQueries):
             f"SELECT f.*, {_LIVE_SUBSCRIPTIONS} AS live FROM feeds f"
             " WHERE f.status != 'gone' AND (? OR f.next_poll_at <= ?)"
             " ORDER BY f.next_poll_at, f.id",
-            (int(all_), rows.ts(now)),
+            (int(all_), records.ts(now)),
         ) as cur:
             async for r in cur:
-                feed = rows.to_feed(r)
+                feed = records.to_feed(r)
                 if feed_rules.feed_is_due(
                     feed.status,
                     feed.next_poll_at,
@@ -229,7 +230,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                     live_subscriptions=r["live"],
                 )
                 if wanted and r["id"] not in skip:
-                    return rows.req_dt(r["next_poll_at"])
+                    return records.req_dt(r["next_poll_at"])
         return None
 
     async def record_success(self, feed_id: int, outcome: SuccessOutcome) -> IngestResult:
@@ -278,7 +279,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
             known.update(r[0] for r in found)
         arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
         when = {  # the first of duplicate keys is the one stored
-            a.key: rows.ts(a.published) or rows.ts(a.updated) or rows.ts(now)
+            a.key: records.ts(a.published) or records.ts(a.updated) or records.ts(now)
             for a in reversed(articles)
         }
         fresh = [k for k in arrival if k not in known]
@@ -300,7 +301,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
     ) -> IngestResult | None:
         """One write transaction of a poll; `final` also stores the caching info.
         None when the feed does not exist."""
-        now = rows.ts(outcome.now)
+        now = records.ts(outcome.now)
         new_ids: list[int] = []
         updated_ids: list[int] = []
         unchanged = 0
@@ -326,7 +327,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                             stored[r["key"]] = feed_rules.StoredVersion(
                                 id=r["id"],
                                 content_hash=r["content_hash"],
-                                updated_at=rows.dt(r["updated_at"]),
+                                updated_at=records.dt(r["updated_at"]),
                                 hash_changes=r["hash_changes"],
                                 comment_count=r["comment_count"],
                             )
@@ -383,7 +384,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 row = await cur.fetchone()
             if row is None:
                 return None
-            first_error_at = rows.dt(row["first_error_at"]) or outcome.now
+            first_error_at = records.dt(row["first_error_at"]) or outcome.now
             status = feed_rules.status_after_failure(
                 FeedStatus(row["status"]),
                 first_error_at=first_error_at,
@@ -396,20 +397,20 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 " first_error_at = ?, next_poll_at = ?, status = ? WHERE id = ? RETURNING *",
                 (
                     outcome.error,
-                    rows.ts(first_error_at),
-                    rows.ts(outcome.next_poll_at),
+                    records.ts(first_error_at),
+                    records.ts(outcome.next_poll_at),
                     status.value,
                     feed_id,
                 ),
             ) as cur:
                 updated = await cur.fetchone()
-        return None if updated is None else rows.to_feed(updated)
+        return None if updated is None else records.to_feed(updated)
 
     # -- articles ------------------------------------------------------------------
 
     async def get_article(self, article_id: int) -> Article | None:
         row = await self._one("SELECT * FROM articles WHERE id = ?", (article_id,))
-        return None if row is None else rows.to_article(row)
+        return None if row is None else records.to_article(row)
 
     async def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
         ids = list(article_ids)
@@ -417,7 +418,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
         for chunk in rows.chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             for r in await self._all(f"SELECT * FROM articles WHERE id IN ({marks})", chunk):
-                out[r["id"]] = rows.to_article(r)
+                out[r["id"]] = records.to_article(r)
         return [out[i] for i in ids if i in out]
 
     async def latest_articles(
@@ -429,7 +430,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
             " LIMIT ?",
             (*params, limit),
         )
-        return [rows.to_article(r) for r in found]
+        return [records.to_article(r) for r in found]
 
     async def count_articles(self) -> int:
         row = await self._one("SELECT count(*) FROM articles")
@@ -446,9 +447,9 @@ class SqliteStorage(SearchQueries, GuildQueries):
             " WHERE a.comments_feed_url IS NOT NULL AND a.comments_next_poll_at <= ?"
             " AND a.published_at >= ? AND f.status != 'gone'"
             " ORDER BY a.comments_next_poll_at LIMIT ?",
-            (rows.ts(now), rows.ts(published_since), limit),
+            (records.ts(now), records.ts(published_since), limit),
         )
-        return [rows.to_article(r) for r in found]
+        return [records.to_article(r) for r in found]
 
     async def comments_cache(self, article_id: int) -> tuple[str | None, str | None]:
         row = await self._one(
@@ -483,7 +484,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                             article_id,
                             c.key,
                             c.author,
-                            rows.ts(c.published),
+                            records.ts(c.published),
                             c.text,
                             c.link,
                             c.content_hash,
@@ -500,7 +501,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 )
             await db.execute(
                 "UPDATE articles SET comments_next_poll_at = ? WHERE id = ?",
-                (rows.ts(next_poll_at), article_id),
+                (records.ts(next_poll_at), article_id),
             )
         return new
 
@@ -510,7 +511,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
             " ORDER BY published_at DESC, id DESC LIMIT ?",
             (article_id, limit),
         )
-        return [rows.to_comment(r) for r in found]
+        return [records.to_comment(r) for r in found]
 
     async def count_comments(self, article_id: int) -> int:
         row = await self._one("SELECT count(*) FROM comments WHERE article_id = ?", (article_id,))
@@ -548,8 +549,8 @@ async def _store_feed_success(
             meta.site_url,
             meta.icon_url,
             FeedStatus.ACTIVE.value,
-            rows.ts(outcome.now),
-            rows.ts(outcome.next_poll_at),
+            records.ts(outcome.now),
+            records.ts(outcome.next_poll_at),
             feed_id,
         ),
     )
@@ -619,8 +620,8 @@ async def _insert_articles(
                 a.summary,
                 a.content,
                 a.author,
-                rows.ts(a.published) or rows.ts(a.updated) or now,
-                rows.ts(a.updated),
+                records.ts(a.published) or records.ts(a.updated) or now,
+                records.ts(a.updated),
                 int(a.published is not None or a.updated is not None),
                 a.image_url,
                 json.dumps(list(a.categories)),
@@ -653,7 +654,7 @@ def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
         a.summary,
         a.content,
         a.author,
-        rows.ts(a.updated),
+        records.ts(a.updated),
         a.image_url,
         json.dumps(list(a.categories)),
         a.comments_url,
@@ -661,7 +662,7 @@ def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
         a.comment_count,
         a.content_hash,
         0 if w.real_update else 1,
-        rows.ts(a.published),
+        records.ts(a.published),
         w.stored_id,
     )
 

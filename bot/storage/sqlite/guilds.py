@@ -11,6 +11,7 @@ from typing import Any, Literal
 from bot.errors import DuplicateSubscriptionError, NotFoundError
 from bot.models import Delivery, DeliveryStatus, GuildSettings, PostStyle, Subscription
 from bot.posting import rules as posting_rules
+from bot.storage import records
 from bot.storage.protocol import KEEP, Discussion, Keep
 from bot.storage.sqlite import rows
 
@@ -27,8 +28,8 @@ def _discussion(r: Any) -> Discussion:
         channel_id=r["channel_id"],
         thread_id=r["thread_id"],
         message_count=r["message_count"],
-        last_activity_at=rows.dt(r["last_activity_at"]),
-        created_at=rows.req_dt(r["created_at"]),
+        last_activity_at=records.dt(r["last_activity_at"]),
+        created_at=records.req_dt(r["created_at"]),
     )
 
 
@@ -57,7 +58,7 @@ class GuildQueries(rows.Connections):
             async with db.execute(
                 "INSERT INTO subscriptions (guild_id, channel_id, feed_id, name, backlog,"
                 " added_by, created_at) VALUES (?,?,?,?,?,?,?) RETURNING *",
-                (guild_id, channel_id, feed_id, name, backlog, added_by, rows.ts(now)),
+                (guild_id, channel_id, feed_id, name, backlog, added_by, records.ts(now)),
             ) as cur:
                 row = await cur.fetchone()
             assert row is not None
@@ -71,29 +72,29 @@ class GuildQueries(rows.Connections):
                 (guild_id,),
             )
             await _queue_newest(db, row["id"], feed_id, backlog, now)
-        return rows.to_subscription(row)
+        return records.to_subscription(row)
 
     async def get_subscription(self, subscription_id: int) -> Subscription | None:
         row = await self._one("SELECT * FROM subscriptions WHERE id = ?", (subscription_id,))
-        return None if row is None else rows.to_subscription(row)
+        return None if row is None else records.to_subscription(row)
 
     async def guild_subscriptions(self, guild_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE guild_id = ? ORDER BY id", (guild_id,)
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE feed_id = ? ORDER BY id", (feed_id,)
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def channel_subscriptions(self, channel_id: int) -> list[Subscription]:
         found = await self._all(
             "SELECT * FROM subscriptions WHERE channel_id = ? ORDER BY id", (channel_id,)
         )
-        return [rows.to_subscription(r) for r in found]
+        return [records.to_subscription(r) for r in found]
 
     async def subscribed_guilds(self) -> set[int]:
         """Guilds with subscriptions that the bot is not known to have left."""
@@ -150,7 +151,7 @@ class GuildQueries(rows.Connections):
                 row = await cur.fetchone()
         if row is None:
             raise NotFoundError("That subscription no longer exists.")
-        return rows.to_subscription(row)
+        return records.to_subscription(row)
 
     async def remove_subscription(self, subscription_id: int) -> None:
         async with self._tx() as db:
@@ -164,7 +165,7 @@ class GuildQueries(rows.Connections):
                 "UPDATE subscriptions SET paused = 1, paused_at = ?, pause_reason = ?,"
                 " paused_after = (SELECT coalesce(max(id), 0) FROM articles)"
                 " WHERE id = ? AND paused = 0",
-                (rows.ts(now), reason, subscription_id),
+                (records.ts(now), reason, subscription_id),
             ) as cur,
         ):
             # What was waiting stays in the outbox, for `resume` to decide.
@@ -191,7 +192,7 @@ class GuildQueries(rows.Connections):
             ) as cur:
                 waiting = [r[0] async for r in cur]
             keep, drop = posting_rules.split_backlog(waiting, row["backlog"])
-            ts = rows.ts(now)
+            ts = records.ts(now)
             await db.executemany(
                 "INSERT INTO deliveries (subscription_id, article_id, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (subscription_id, article_id) DO NOTHING",
@@ -212,7 +213,7 @@ class GuildQueries(rows.Connections):
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         row = await self._one("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        return GuildSettings(guild_id) if row is None else rows.to_guild_settings(row)
+        return GuildSettings(guild_id) if row is None else records.to_guild_settings(row)
 
     async def update_guild_settings(
         self,
@@ -252,7 +253,7 @@ class GuildQueries(rows.Connections):
             ) as cur:
                 row = await cur.fetchone()
         assert row is not None
-        return rows.to_guild_settings(row)
+        return records.to_guild_settings(row)
 
     async def mark_guild_removed(self, guild_id: int, now: datetime | None) -> None:
         """The bot left the guild (now) or came back (None). Its subscriptions stop meanwhile."""
@@ -260,7 +261,7 @@ class GuildQueries(rows.Connections):
             await db.execute(
                 "INSERT INTO guild_settings (guild_id, removed_at) VALUES (?, ?)"
                 " ON CONFLICT (guild_id) DO UPDATE SET removed_at = excluded.removed_at",
-                (guild_id, rows.ts(now)),
+                (guild_id, records.ts(now)),
             )
 
     async def purge_removed_guilds(self, removed_before: datetime) -> int:
@@ -270,7 +271,7 @@ class GuildQueries(rows.Connections):
             db.execute(
                 "DELETE FROM subscriptions WHERE guild_id IN (SELECT guild_id FROM guild_settings"
                 " WHERE removed_at IS NOT NULL AND removed_at < ?)",
-                (rows.ts(removed_before),),
+                (records.ts(removed_before),),
             ) as cur,
         ):
             return cur.rowcount
@@ -287,7 +288,7 @@ class GuildQueries(rows.Connections):
             self._tx() as db,
             db.execute(
                 "INSERT OR IGNORE INTO notices (guild_id, key, created_at) VALUES (?, ?, ?)",
-                (guild_id, key, rows.ts(now)),
+                (guild_id, key, records.ts(now)),
             ) as cur,
         ):
             return cur.rowcount > 0
@@ -317,20 +318,20 @@ class GuildQueries(rows.Connections):
             " AND s.channel_id IN (SELECT s3.channel_id FROM deliveries d3"
             "   JOIN subscriptions s3 ON s3.id = d3.subscription_id"
             "   WHERE d3.status = 'pending' AND d3.next_attempt_at <= ?)",
-            (rows.ts(now),),
+            (records.ts(now),),
         )
         by_id = {r["id"]: r for r in found}
         pending = [
             posting_rules.Pending(
                 delivery_id=r["id"],
                 channel_id=r["channel_id"],
-                published_at=rows.req_dt(r["article_published_at"]),
+                published_at=records.req_dt(r["article_published_at"]),
                 article_id=r["article_id"],
-                next_attempt_at=rows.req_dt(r["next_attempt_at"]),
+                next_attempt_at=records.req_dt(r["next_attempt_at"]),
             )
             for r in found
         ]
-        return [rows.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
+        return [records.to_delivery(by_id[i]) for i in posting_rules.due_now(pending, now, limit)]
 
     async def next_delivery_time(self) -> datetime | None:
         row = await self._one(
@@ -338,17 +339,17 @@ class GuildQueries(rows.Connections):
             " JOIN subscriptions s ON s.id = d.subscription_id"
             " WHERE d.status = 'pending' AND s.paused = 0"
         )
-        return None if row is None or row[0] is None else rows.req_dt(row[0])
+        return None if row is None or row[0] is None else records.req_dt(row[0])
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = await self._one(f"{_DELIVERY_SELECT} WHERE d.id = ?", (delivery_id,))
-        return None if row is None else rows.to_delivery(row)
+        return None if row is None else records.to_delivery(row)
 
     async def deliveries_for_article(self, article_id: int) -> list[Delivery]:
         found = await self._all(
             f"{_DELIVERY_SELECT} WHERE d.article_id = ? ORDER BY d.id", (article_id,)
         )
-        return [rows.to_delivery(r) for r in found]
+        return [records.to_delivery(r) for r in found]
 
     async def sent_in_guild(self, guild_id: int, article_ids: Sequence[int]) -> dict[int, Delivery]:
         """Where each article was posted in a guild (the first post)."""
@@ -360,7 +361,7 @@ class GuildQueries(rows.Connections):
             f" AND d.article_id IN ({marks}) ORDER BY d.sent_at DESC",
             (guild_id, *article_ids),
         )
-        return {r["article_id"]: rows.to_delivery(r) for r in found}
+        return {r["article_id"]: records.to_delivery(r) for r in found}
 
     async def mark_delivery_sent(
         self, delivery_id: int, *, message_id: int, thread_id: int | None, now: datetime
@@ -369,7 +370,7 @@ class GuildQueries(rows.Connections):
             await db.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = ?, thread_id = ?,"
                 " sent_at = ?, last_error = NULL WHERE id = ?",
-                (message_id, thread_id, rows.ts(now), delivery_id),
+                (message_id, thread_id, records.ts(now), delivery_id),
             )
 
     async def mark_delivery_retry(
@@ -387,7 +388,7 @@ class GuildQueries(rows.Connections):
             db.execute(
                 "UPDATE deliveries SET attempts = attempts + ?, last_error = ?,"
                 " next_attempt_at = ? WHERE id = ? RETURNING attempts",
-                (int(count_attempt), error, rows.ts(next_attempt_at), delivery_id),
+                (int(count_attempt), error, records.ts(next_attempt_at), delivery_id),
             ) as cur,
         ):
             row = await cur.fetchone()
@@ -417,7 +418,7 @@ class GuildQueries(rows.Connections):
                 " ON CONFLICT (guild_id, article_id) DO UPDATE SET channel_id ="
                 " excluded.channel_id, thread_id = excluded.thread_id, message_count = 0,"
                 " last_activity_at = excluded.last_activity_at",
-                (guild_id, article_id, channel_id, thread_id, rows.ts(now), rows.ts(now)),
+                (guild_id, article_id, channel_id, thread_id, records.ts(now), records.ts(now)),
             )
 
     async def discussion(self, guild_id: int, article_id: int) -> Discussion | None:
@@ -452,7 +453,7 @@ class GuildQueries(rows.Connections):
             await db.execute(
                 "UPDATE discussions SET message_count = coalesce(?, message_count) + ?,"
                 " last_activity_at = coalesce(?, last_activity_at) WHERE thread_id = ?",
-                (message_count, new_messages, rows.ts(last_activity_at), thread_id),
+                (message_count, new_messages, records.ts(last_activity_at), thread_id),
             )
 
     async def drop_discussion_thread(self, thread_id: int) -> None:
@@ -471,7 +472,7 @@ async def _queue_newest(
         (feed_id, count),
     ) as cur:
         ids = [r[0] async for r in cur]
-    ts = rows.ts(now)
+    ts = records.ts(now)
     await db.executemany(
         "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, next_attempt_at,"
         " created_at) VALUES (?, ?, ?, ?)",

@@ -37,6 +37,7 @@ from typing import Any
 
 from bot.errors import InvalidSearchQueryError
 from bot.models import Article, Feed
+from bot.storage import records
 from bot.storage.errors import StorageError
 from bot.storage.protocol import CommentHit, LinkMention, SearchHit, SearchResults, TitleMatch
 from bot.storage.search_plan import SearchPlan, Term, WordStatistics
@@ -168,7 +169,9 @@ class SearchQueries(rows.Connections):
             "page.published_at DESC, page.id DESC"
         )
         found = await self._run(sql, (match, *params, plan.limit, plan.offset, match))
-        return [SearchHit(rows.to_article(r), r["snip"] or "", _score(r["score"])) for r in found]
+        return [
+            SearchHit(records.to_article(r), r["snip"] or "", _score(r["score"])) for r in found
+        ]
 
     async def _search_with_comments(
         self, plan: SearchPlan, match: str, floor: int | None
@@ -238,10 +241,10 @@ class SearchQueries(rows.Connections):
         ):
             bucket = by_article.setdefault(int(r["article_id"]), [])
             if len(bucket) < _COMMENTS_PER_HIT:
-                bucket.append(CommentHit(rows.to_comment(r), r["snip"] or ""))
+                bucket.append(CommentHit(records.to_comment(r), r["snip"] or ""))
         return [
             SearchHit(
-                rows.to_article(r),
+                records.to_article(r),
                 snippets.get(int(r["id"]), ""),
                 _score(r["score"]),
                 comments=tuple(by_article.get(int(r["id"]), ())),
@@ -459,7 +462,7 @@ class SearchQueries(rows.Connections):
             )
         picked = sorted(found, key=lambda r: (-int(r["published_at"]), -int(r["id"])))[:limit]
         return [
-            TitleMatch(int(r["id"]), str(r["title"]), rows.req_dt(r["published_at"]))
+            TitleMatch(int(r["id"]), str(r["title"]), records.req_dt(r["published_at"]))
             for r in picked
         ]
 
@@ -484,7 +487,7 @@ class SearchQueries(rows.Connections):
             " ORDER BY a.link = ? DESC, a.published_at DESC, a.id DESC LIMIT 1",
             (*sorted(variants), *params, url),
         )
-        return None if row is None else rows.to_article(row)
+        return None if row is None else records.to_article(row)
 
     # -- what the Discord side shows around an article -----------------------------------
 
@@ -495,7 +498,7 @@ class SearchQueries(rows.Connections):
             " WHERE g.guild_id = ? ORDER BY coalesce(f.title, f.url) COLLATE NOCASE, f.id",
             (guild_id,),
         )
-        return [rows.to_feed(r) for r in found]
+        return [records.to_feed(r) for r in found]
 
     async def comment_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
         """Stored source comments per article (articles without any are left out)."""
@@ -526,7 +529,7 @@ class SearchQueries(rows.Connections):
                 "INSERT OR IGNORE INTO link_mentions"
                 " (guild_id, article_id, channel_id, message_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (guild_id, article_id, channel_id, message_id, rows.ts(at)),
+                (guild_id, article_id, channel_id, message_id, records.ts(at)),
             )
 
     async def forget_link_mentions(self, message_ids: Sequence[int]) -> None:
@@ -554,7 +557,7 @@ class SearchQueries(rows.Connections):
                 article_id=int(r["article_id"]),
                 channel_id=int(r["channel_id"]),
                 message_id=int(r["message_id"]),
-                created_at=rows.req_dt(r["created_at"]),
+                created_at=records.req_dt(r["created_at"]),
             )
             for r in found
         ]
@@ -577,10 +580,10 @@ def _filters(plan: SearchPlan, floor: int | None, id_column: str) -> tuple[str, 
         params.append(floor)
     if f.after is not None:
         clauses.append("+a.published_at >= ?")
-        params.append(rows.ts(f.after))
+        params.append(records.ts(f.after))
     if f.before is not None:
         clauses.append("+a.published_at < ?")
-        params.append(rows.ts(f.before))
+        params.append(records.ts(f.before))
     if f.author:
         clauses.append("a.author LIKE ? ESCAPE '\\'")
         params.append(f"%{_like_escape(f.author)}%")
