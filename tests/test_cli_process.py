@@ -4,11 +4,9 @@ exit code, no traceback, nothing left running, and the database intact."""
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +25,7 @@ from tests.lantern_harness import lantern_settings
 from tests.standin.harness import BotProcess
 from tests.standin.server import StandIn
 from tests.test_cli import Cli, Result
+from tests.unprivileged import permissions_apply
 
 NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 
@@ -136,38 +135,6 @@ async def test_database_path_where_nothing_can_be_created(tmp_path: Path) -> Non
     """DATABASE_PATH inside /proc: no one, root included, can create a file there."""
     r = await Cli(tmp_path, DATABASE_PATH="/proc/lantern-test.db")("feeds", "list")
     failed_with_one_line(r, 1)
-
-
-def _no_permission_override() -> None:
-    """preexec_fn: the child (and what it execs) loses root's power to ignore file
-    modes, by dropping CAP_DAC_OVERRIDE / _DAC_READ_SEARCH / _FOWNER from its
-    capability bounding set (PR_CAPBSET_DROP = 24). Harmless when not root."""
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (1, 2, 3):
-        if libc.prctl(24, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
-def permissions_apply(probe: Path) -> Callable[[], None]:
-    """The preexec_fn that makes file modes bind the child, or skip the test when this
-    machine cannot (root without CAP_SETPCAP, e.g. some CI containers)."""
-    probe.write_text("")
-    probe.chmod(0o444)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", f"open({str(probe)!r}, 'a')"],
-            preexec_fn=_no_permission_override,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except subprocess.SubprocessError as exc:
-        pytest.skip(f"cannot drop root's permission override here: {exc}")
-    if done.returncode == 0:
-        pytest.skip("file modes do not bind a child process on this machine")
-    return _no_permission_override
 
 
 async def test_database_in_an_unwritable_folder(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ message names the database and says what to do."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -26,6 +25,7 @@ from bot.storage.errors import (
 )
 from bot.storage.sqlite import SqliteStorage
 from bot.storage.sqlite.migrations import SCHEMA_VERSION
+from tests.unprivileged import permissions_apply
 
 from .conftest import SECRET, Backend, SqliteBackend
 from .records import T0, art, ok
@@ -138,26 +138,12 @@ asyncio.run(main())
 """
 
 
-def _as_a_user_without_write_access() -> list[str]:
-    """The command running Python as a user who cannot write the test's files."""
-    if os.geteuid() != 0:
-        return [sys.executable]
-    # root writes anything: run as nobody, with a Python nobody may read
-    system = Path("/usr/bin/python3")
-    runuser = shutil.which("runuser")
-    probe = f"import sys; sys.exit(sys.version_info[:2] != {tuple(sys.version_info[:2])})"
-    if runuser is None or not system.exists() or subprocess.run(
-        [str(system), "-c", probe], check=False
-    ).returncode:
-        pytest.skip("running as root without a system Python of this version")
-    return [runuser, "-u", "nobody", "--", str(system)]
-
-
 def test_sqlite_opens_an_unwritable_file_read_only() -> None:
     """A file and folder this user can't write open read-only: reads work, writes say so."""
     folder = Path(tempfile.mkdtemp())
     try:
         folder.chmod(0o755)
+        preexec = permissions_apply(folder / "probe")
         SqliteStorage.migrate_file(folder / "lantern.db")
         db = sqlite3.connect(folder / "lantern.db")
         db.execute("INSERT INTO feeds (url, next_poll_at, created_at) VALUES ('u', 0, 0)")
@@ -168,8 +154,9 @@ def test_sqlite_opens_an_unwritable_file_read_only() -> None:
         root = Path(__file__).resolve().parents[2]
         paths = [str(root), *(p for p in sys.path if p.endswith("site-packages"))]
         done = subprocess.run(
-            [*_as_a_user_without_write_access(), "-c", _READER, str(folder / "lantern.db"), *paths],
+            [sys.executable, "-c", _READER, str(folder / "lantern.db"), *paths],
             capture_output=True, text=True, timeout=60, check=False, cwd=folder,
+            preexec_fn=preexec,
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["feeds", "1", "DatabaseReadOnlyError"]
