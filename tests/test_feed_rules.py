@@ -15,6 +15,7 @@ from bot.feeds.rules import (
     feed_is_due,
     feed_is_wanted,
     plan_ingest,
+    poll_posting,
     status_after_failure,
 )
 from bot.models import FeedStatus, ParsedArticle
@@ -108,3 +109,18 @@ def test_catch_up_keeps_the_newest_and_counts_the_rest() -> None:
     assert small.post == (1, 2, 3) and small.skipped == 0
     burst = catch_up(list(range(CATCH_UP_LIMIT + 4)))
     assert burst.post == tuple(range(4, CATCH_UP_LIMIT + 4)) and burst.skipped == 4
+
+
+def test_poll_posting_orders_new_articles_by_date_then_arrival_and_caps_them() -> None:
+    """Known keys are left out; the rest post oldest first, newest CATCH_UP_LIMIT kept."""
+    total = CATCH_UP_LIMIT + 3
+    fresh = [art(f"n{i}", published=T0 + timedelta(hours=total - i)) for i in range(total)]
+    undated = art("u", published=None)  # dated by the poll: the newest
+    twin = art("n0", title="a later duplicate of n0")  # the first of a key is the one stored
+    plan = poll_posting([art("old"), *fresh, undated, twin], ["old"], T0 + timedelta(days=1))
+    newest_first = [a.key for a in fresh]  # n0 is the newest dated one
+    expected = [*reversed(newest_first[: CATCH_UP_LIMIT - 1]), "u"]
+    assert plan.post_keys == frozenset(expected) and plan.note_key == expected[0]
+    assert plan.skipped == total + 1 - CATCH_UP_LIMIT
+    assert poll_posting([art("a")], ["a"], T0) == poll_posting([], [], T0)
+

@@ -146,3 +146,30 @@ def catch_up(ordered_ids: Sequence[int]) -> CatchUp:
     newest ones and a note counting the rest, instead of flooding a channel."""
     keep = tuple(ordered_ids[-CATCH_UP_LIMIT:]) if ordered_ids else ()
     return CatchUp(keep, len(ordered_ids) - len(keep))
+
+
+@dataclass(frozen=True, slots=True)
+class PollPosting:
+    """What a poll too big for one transaction posts, decided before its writes."""
+
+    post_keys: frozenset[str]
+    note_key: str | None  # the oldest posted article carries the note...
+    skipped: int  # ...counting the new ones left unposted
+
+
+def poll_posting(
+    articles: Sequence[ParsedArticle], known: Iterable[str], now: datetime
+) -> PollPosting:
+    """Which of a poll's articles (not among the `known` keys) are posted: in
+    publication order (whole seconds, as stored), then arrival order, through
+    `catch_up`; the same choice the single-transaction path makes."""
+    stored = set(known)
+    arrival = {a.key: n for n, a in reversed(list(enumerate(articles)))}  # first occurrence
+    when = {  # the first of duplicate keys is the one stored
+        a.key: int((a.published or a.updated or now).timestamp()) for a in reversed(articles)
+    }
+    fresh = [k for k in arrival if k not in stored]
+    ordered = sorted(fresh, key=lambda k: (when[k], arrival[k]))
+    plan = catch_up(range(len(ordered)))
+    post = [ordered[i] for i in plan.post]
+    return PollPosting(frozenset(post), post[0] if post else None, plan.skipped)

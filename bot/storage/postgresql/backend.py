@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -253,7 +252,7 @@ class PostgresStorage(GuildQueries):
 
     async def _plan_posting(
         self, feed_id: int, articles: Sequence[ParsedArticle], now: datetime
-    ) -> _Posting:
+    ) -> feed_rules.PollPosting:
         """Which of a big poll's new articles are posted (bot.feeds.rules.catch_up),
         decided once for the poll, as the single-transaction path decides it."""
         keys = [a.key for a in articles]
@@ -261,17 +260,7 @@ class PostgresStorage(GuildQueries):
             "SELECT key FROM articles WHERE feed_id = $1 AND key = ANY($2::text[])", feed_id, keys
         )
         known = {r[0] for r in found}
-        arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
-        when = {  # the first of duplicate keys is the one stored
-            a.key: records.ts(a.published) or records.ts(a.updated) or records.ts(now)
-            for a in reversed(articles)
-        }
-        fresh = [k for k in arrival if k not in known]
-        # Publication order, then arrival order (the order ids are given in).
-        ordered = sorted(fresh, key=lambda k: (when[k] or 0, arrival[k]))
-        plan = feed_rules.catch_up(range(len(ordered)))
-        post = [ordered[i] for i in plan.post]
-        return _Posting(frozenset(post), post[0] if post else None, plan.skipped)
+        return feed_rules.poll_posting(articles, known, now)
 
     @at_the_edge
     async def _ingest(
@@ -281,7 +270,7 @@ class PostgresStorage(GuildQueries):
         articles: tuple[ParsedArticle, ...],
         *,
         final: bool,
-        posting: _Posting | None,
+        posting: feed_rules.PollPosting | None,
     ) -> IngestResult | None:
         """One write transaction of a poll; `final` also stores the caching info.
         None when the feed does not exist."""
@@ -542,14 +531,6 @@ async def _migrate(conn: Any, url: str, *, read_only: bool) -> tuple[int, int]:
         log.info("%s: migrated schema from version %s to %s", describe(url), before, after)
     return before, after
 
-
-@dataclass(frozen=True, slots=True)
-class _Posting:
-    """What a big poll posts, decided before its transactions."""
-
-    post_keys: frozenset[str]
-    note_key: str | None  # the oldest posted article carries the note...
-    skipped: int  # ...counting the new ones left unposted
 
 
 async def _store_feed_success(db: Any, feed_id: int, outcome: SuccessOutcome) -> None:

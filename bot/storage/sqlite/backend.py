@@ -17,7 +17,6 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -265,7 +264,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
 
     async def _plan_posting(
         self, feed_id: int, articles: Sequence[ParsedArticle], now: datetime
-    ) -> _Posting:
+    ) -> feed_rules.PollPosting:
         """Which of a big poll's new articles are posted (bot.feeds.rules.catch_up),
         decided once for the poll, as the single-transaction path decides it."""
         known: set[str] = set()
@@ -277,17 +276,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 (feed_id, *chunk),
             )
             known.update(r[0] for r in found)
-        arrival = {k: n for n, k in reversed(list(enumerate(keys)))}  # first occurrence
-        when = {  # the first of duplicate keys is the one stored
-            a.key: records.ts(a.published) or records.ts(a.updated) or records.ts(now)
-            for a in reversed(articles)
-        }
-        fresh = [k for k in arrival if k not in known]
-        # Publication order, then arrival order (the order ids are given in).
-        ordered = sorted(fresh, key=lambda k: (when[k] or 0, arrival[k]))
-        plan = feed_rules.catch_up(range(len(ordered)))
-        post = [ordered[i] for i in plan.post]
-        return _Posting(frozenset(post), post[0] if post else None, plan.skipped)
+        return feed_rules.poll_posting(articles, known, now)
 
     @at_the_edge
     async def _ingest(
@@ -297,7 +286,7 @@ class SqliteStorage(SearchQueries, GuildQueries):
         articles: tuple[ParsedArticle, ...],
         *,
         final: bool,
-        posting: _Posting | None,
+        posting: feed_rules.PollPosting | None,
     ) -> IngestResult | None:
         """One write transaction of a poll; `final` also stores the caching info.
         None when the feed does not exist."""
@@ -521,14 +510,6 @@ class SqliteStorage(SearchQueries, GuildQueries):
 # A poll of more articles than this is written in several transactions.
 INGEST_CHUNK = 500
 
-
-@dataclass(frozen=True, slots=True)
-class _Posting:
-    """What a big poll posts, decided before its transactions."""
-
-    post_keys: frozenset[str]
-    note_key: str | None  # the oldest posted article carries the note...
-    skipped: int  # ...counting the new ones left unposted
 
 
 async def _store_feed_success(
