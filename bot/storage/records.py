@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.feeds.rules import Rewrite
 from bot.models import (
     Article,
     Comment,
@@ -144,4 +145,27 @@ def to_guild_settings(r: Row) -> GuildSettings:
         resources=r["resources"],
         subscription_quota=r["subscription_quota"],
         removed_at=dt(r["removed_at"]),
+    )
+
+
+def rewrite_params(w: Rewrite) -> tuple[Any, ...]:
+    """The UPDATE parameters for a stored article the feed rewrote (both backends
+    list the columns in this order, the id last)."""
+    a = w.article
+    return (
+        a.link,
+        a.title,
+        a.summary,
+        a.content,
+        a.author,
+        ts(a.updated),
+        a.image_url,
+        json.dumps(list(a.categories)),
+        a.comments_url,
+        a.comments_feed_url,
+        a.comment_count,
+        a.content_hash,
+        0 if w.real_update else 1,
+        ts(a.published),
+        w.stored_id,
     )

@@ -308,7 +308,7 @@ class PostgresStorage(GuildQueries):
                 new_ids = await _insert_articles(db, feed_id, plan.fresh, now)
                 if plan.rewrites:
                     await db.executemany(
-                        _UPDATE_ARTICLE, [_update_row(w) for w in plan.rewrites]
+                        _UPDATE_ARTICLE, [records.rewrite_params(w) for w in plan.rewrites]
                     )
                 updated_ids = [w.stored_id for w in plan.rewrites]
                 if plan.comment_counts:
@@ -658,26 +658,6 @@ async def _insert_articles(
     ids = {r["key"]: r["id"] for r in found}
     return [ids[a.key] for a in articles if a.key in ids]
 
-
-def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
-    a = w.article
-    return (
-        a.link,
-        a.title,
-        a.summary,
-        a.content,
-        a.author,
-        records.ts(a.updated),
-        a.image_url,
-        json.dumps(list(a.categories)),
-        a.comments_url,
-        a.comments_feed_url,
-        a.comment_count,
-        a.content_hash,
-        0 if w.real_update else 1,
-        records.ts(a.published),
-        w.stored_id,
-    )
 
 
 async def _count(db: Any, article_id: int) -> int:

@@ -19,7 +19,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
@@ -324,7 +323,9 @@ class SqliteStorage(SearchQueries, GuildQueries):
                 unchanged = plan.unchanged
                 # Batched: a poll is a handful of statements, not one per article.
                 new_ids = await _insert_articles(db, feed_id, plan.fresh, now)
-                await db.executemany(_UPDATE_ARTICLE, [_update_row(w) for w in plan.rewrites])
+                await db.executemany(
+                    _UPDATE_ARTICLE, [records.rewrite_params(w) for w in plan.rewrites]
+                )
                 updated_ids = [w.stored_id for w in plan.rewrites]
                 await db.executemany(
                     "UPDATE articles SET comment_count = ? WHERE id = ?",
@@ -626,26 +627,6 @@ async def _insert_articles(
             ids.update({r["key"]: r["id"] async for r in cur})
     return [ids[a.key] for a in articles if a.key in ids]
 
-
-def _update_row(w: feed_rules.Rewrite) -> tuple[Any, ...]:
-    a = w.article
-    return (
-        a.link,
-        a.title,
-        a.summary,
-        a.content,
-        a.author,
-        records.ts(a.updated),
-        a.image_url,
-        json.dumps(list(a.categories)),
-        a.comments_url,
-        a.comments_feed_url,
-        a.comment_count,
-        a.content_hash,
-        0 if w.real_update else 1,
-        records.ts(a.published),
-        w.stored_id,
-    )
 
 
 async def _count(db: aiosqlite.Connection, article_id: int) -> int:
